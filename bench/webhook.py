@@ -1,0 +1,174 @@
+"""Drive `POST /telegram` over loopback with concurrent clients; print updates/s and latency.
+
+Runs `buurtbot serve` in its own process on SQLite and on PostgreSQL (when reachable), with the
+Bot API stand-in answering the replies, and the same load against a bare Starlette endpoint that
+only answers 200: the ceiling for this stack. Usage: `python bench/webhook.py [--updates N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.standins.server import LoopbackServer, free_port  # noqa: E402
+from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
+from tests.telegram_updates import group_message, user  # noqa: E402
+
+SECRET = "bench-secret"
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def telegram(request):
+    await request.body()
+    return JSONResponse({"ok": True})
+
+app = Starlette(routes=[Route("/telegram", telegram, methods=["POST"])])
+"""
+
+
+def texts() -> list[str]:
+    lines = []
+    for path in sorted((ROOT / "nlp" / "data" / "dev").glob("*.jsonl")):
+        lines += [json.loads(line)["text"] for line in path.read_text().splitlines() if line]
+    return lines or ["Verdachte man bij de garages"]
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def drive(url: str, updates: list[dict[str, object]], concurrency: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    for update in updates:
+        queue.put_nowait(update)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            while not queue.empty():
+                update = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(f"{url}/telegram", json=update, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise RuntimeError(f"status {response.status_code}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return len(updates) / elapsed, latencies
+
+
+def run_case(name: str, command: list[str], env: dict[str, str], port: int, count: int,
+             concurrency: int, health: str) -> dict[str, float | str]:
+    corpus = texts()
+    updates = [
+        group_message(corpus[i % len(corpus)], sender=user(1000 + i % 50, f"Lid{i % 50}"))
+        for i in range(count)
+    ]
+    process = subprocess.Popen(command, env=env, cwd=env.get("BENCH_CWD"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url + health, process)
+        # Warm up connections and the classifier, then measure.
+        asyncio.run(drive(url, [group_message("hallo", update_id=10**9 + i) for i in range(50)], 4))
+        rate, latencies = asyncio.run(drive(url, updates, concurrency))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    ordered = sorted(latencies)
+    return {
+        "case": name,
+        "rate": rate,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+    }
+
+
+def postgres_url() -> str | None:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001
+        print(f"PostgreSQL skipped: {type(error).__name__}")
+        return None
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--updates", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    standin = TelegramStandIn()
+    results: list[dict[str, float | str]] = []
+    with tempfile.TemporaryDirectory() as workdir, LoopbackServer(standin.app()) as api:
+        (Path(workdir) / "bare_app.py").write_text(BARE_APP)
+        port = free_port()
+        results.append(run_case(
+            "bare Starlette", [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port),
+                               "--log-level", "warning"],
+            {**os.environ, "BENCH_CWD": workdir, "PYTHONPATH": workdir}, port, args.updates,
+            args.concurrency, "/none",
+        ))
+        databases = {"sqlite": f"sqlite:///{workdir}/bench.db"}
+        pg = postgres_url()
+        if pg:
+            databases["postgresql"] = pg
+        for name, url in databases.items():
+            if name == "postgresql":
+                subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], check=True,
+                               env={**os.environ, "DATABASE_URL": url}, capture_output=True)
+            port = free_port()
+            env = {**os.environ, "DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": standin.token,
+                   "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": api.url,
+                   "LOG_LEVEL": "WARNING", "BENCH_CWD": workdir}
+            results.append(run_case(
+                f"buurtbot ({name})", [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+                env, port, args.updates, args.concurrency, "/healthz",
+            ))
+    bare = float(results[0]["rate"])
+    print(f"{args.updates} updates, {args.concurrency} concurrent clients, loopback, {os.cpu_count()} cores")
+    print(f"{'case':<24}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'vs bare':>10}")
+    for row in results:
+        print(f"{row['case']:<24}{float(row['rate']):>12.0f}{float(row['p50_ms']):>10.1f}"
+              f"{float(row['p99_ms']):>10.1f}{float(row['rate']) / bare:>10.2f}")
+    print("targets: >= 300 updates/s, p99 < 100 ms on SQLite; >= 0.33 of the bare rate")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The `buurtbot` command line: one entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import typer
+from nlp.cli import classify_command, nlp_app
+from rich.console import Console
+
+from config.settings import Settings, SettingsError, load_settings
+from storage.db import Database
+
+console = Console(stderr=True)
+
+app = typer.Typer(
+    name="buurtbot",
+    help="Buurtbot: de chatbot voor buurtpreventie- en buurttoezichtgroepen.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database: schema bijwerken.", no_args_is_help=True)
+telegram_app = typer.Typer(help="Telegram: webhook instellen.", no_args_is_help=True)
+app.add_typer(nlp_app, name="nlp")
+app.add_typer(db_app, name="db")
+app.add_typer(telegram_app, name="telegram")
+app.command("classify")(classify_command)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        console.print(f"[red]✗ {error}[/red]")
+        raise typer.Exit(2) from None
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # httpx logs every request URL, and a Bot API URL contains the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def prepared_database(settings: Settings) -> Database:
+    """The database, migrated when it is the embedded SQLite file; checked otherwise."""
+    from storage.migrate import is_current
+
+    db = Database(settings.database_url)
+    if db.is_sqlite:
+        db.upgrade()
+    elif not is_current(db):
+        console.print(
+            "[red]✗ Het databaseschema is niet bijgewerkt: draai `buurtbot db upgrade`.[/red]"
+        )
+        raise typer.Exit(2)
+    return db
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Adres om op te luisteren (standaard HOST)."),
+    port: int | None = typer.Option(None, help="Poort (standaard PORT)."),
+) -> None:
+    """Start de webapp (Telegram-webhook, /healthz) met de bezorging van berichten."""
+    import uvicorn
+
+    from bot.runtime import Runtime
+    from bot.web import create_app
+
+    settings = settings_or_exit()
+    setup_logging(settings)
+    db = prepared_database(settings)
+    runtime = Runtime.build(settings, db)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(
+        f"[green]✓ Buurtbot draait op http://{bind_host}:{bind_port}[/green]  "
+        f"(Telegram: {'aan' if settings.telegram_enabled else 'uit — zet TELEGRAM_BOT_TOKEN'})\n"
+        "  Praat zelf met de bot in een tweede terminal: [bold]buurtbot chat[/bold]"
+    )
+    uvicorn.run(
+        create_app(runtime),
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+
+
+@app.command()
+def chat(
+    rol: str = typer.Option("lid", help="Je rol in de demogroep: lid of coordinator."),
+    naam: str = typer.Option("Buurtbewoner", help="Je voornaam in de demogroep."),
+) -> None:
+    """Praat in de terminal met de bot, als lid van een demogroep."""
+    from bot.console import run_console
+
+    settings = settings_or_exit()
+    db = prepared_database(settings)
+    run_console(db, role=rol, name=naam)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Werk het databaseschema bij naar de nieuwste versie."""
+    from storage.migrate import current_revision
+
+    settings = settings_or_exit()
+    db = Database(settings.database_url)
+    db.upgrade()
+    console.print(f"[green]✓ Database bijgewerkt (schema {current_revision(db)}).[/green]")
+
+
+@telegram_app.command("set-webhook")
+def set_webhook(
+    url: str | None = typer.Option(None, help="Webhook-URL (standaard PUBLIC_URL + /telegram)."),
+) -> None:
+    """Meld de webhook met het geheim aan bij Telegram."""
+    from bot.telegram import TelegramChannel
+
+    settings = settings_or_exit()
+    if settings.telegram_bot_token is None or settings.telegram_webhook_secret is None:
+        console.print("[red]✗ Zet eerst TELEGRAM_BOT_TOKEN en TELEGRAM_WEBHOOK_SECRET.[/red]")
+        raise typer.Exit(2)
+    target = url or (f"{settings.public_url}/telegram" if settings.public_url else None)
+    if target is None:
+        console.print(
+            "[red]✗ Zet PUBLIC_URL (of geef --url) zodat Telegram de bot kan bereiken.[/red]"
+        )
+        raise typer.Exit(2)
+    channel = TelegramChannel(
+        settings.telegram_bot_token.get_secret_value(), settings.telegram_base_url
+    )
+
+    async def register() -> bool:
+        async with channel.bot:
+            return await channel.set_webhook(
+                target,
+                settings.telegram_webhook_secret.get_secret_value(),  # type: ignore[union-attr]
+            )
+
+    if not asyncio.run(register()):
+        console.print("[red]✗ Telegram weigerde de webhook.[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]✓ Webhook ingesteld op {target}[/green]")
+
+
+def main() -> None:
+    """Run the command line."""
+    app()

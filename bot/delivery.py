@@ -1,0 +1,186 @@
+"""The delivery loop: sends what the outbox holds, within each channel's limits, retrying what failed.
+
+A message is claimed with a lease before it is sent and marked sent after; a crash in between
+makes it go out again once the lease expires (at least once), and nothing queued is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import defaultdict, deque
+from datetime import timedelta
+from typing import Protocol
+
+from starlette.concurrency import run_in_threadpool
+
+from storage import outbox
+from storage.db import Database
+from storage.models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+class RetryLater(Exception):
+    """The channel asked to wait (Telegram's 429 with retry_after)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+class TransientError(Exception):
+    """A network hiccup or server error: try again with backoff."""
+
+
+class PermanentError(Exception):
+    """The channel refused the message for good (blocked, chat gone, bad request)."""
+
+
+class Sender(Protocol):
+    channel: str
+
+    async def send(self, message: OutboxMessage) -> str: ...
+
+
+class RateLimiter:
+    """Keeps sends under an overall rate, a per-chat rate and a per-chat per-minute cap."""
+
+    def __init__(
+        self, per_second: float, per_chat_interval: float, per_chat_per_minute: int
+    ) -> None:
+        self.interval = 1.0 / per_second
+        self.per_chat_interval = per_chat_interval
+        self.per_chat_per_minute = per_chat_per_minute
+        self.next_slot = 0.0
+        self.paused_until = 0.0
+        self.recent: defaultdict[str, deque[float]] = defaultdict(deque)
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+    def chat_wait(self, chat: str) -> float:
+        """Seconds until `chat` may get another message (0 when it may now)."""
+        now = time.monotonic()
+        sent = self.recent[chat]
+        while sent and now - sent[0] >= 60:
+            sent.popleft()
+        wait = 0.0
+        if sent:
+            wait = max(wait, sent[-1] + self.per_chat_interval - now)
+        if len(sent) >= self.per_chat_per_minute:
+            wait = max(wait, sent[0] + 60 - now)
+        return wait
+
+    async def acquire(self, chat: str) -> None:
+        """Wait for the overall slot; the caller has checked the chat is free."""
+        now = time.monotonic()
+        start = max(now, self.next_slot, self.paused_until)
+        self.next_slot = start + self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+        self.recent[chat].append(time.monotonic())
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 300) * (0.5 + random.random() / 2))
+
+
+class Deliverer:
+    """Sends due outbox messages for the given senders until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        senders: list[Sender],
+        limiter: RateLimiter | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.senders = {sender.channel: sender for sender in senders}
+        self.limiter = limiter or RateLimiter(30, 1.0, 20)
+        self.poll_seconds = poll_seconds
+        self.wakeup = asyncio.Event()
+
+    def _due(self) -> list[int]:
+        with self.db.unit_of_work() as session:
+            return outbox.due_ids(session, self.senders)
+
+    def _claim(self, outbox_id: int) -> OutboxMessage | None:
+        with self.db.unit_of_work() as session:
+            return outbox.claim(session, outbox_id)
+
+    async def deliver_due(self) -> int:
+        """Send what is due now; returns how many were sent."""
+        sent = 0
+        for outbox_id in await run_in_threadpool(self._due):
+            message = await run_in_threadpool(self._claim, outbox_id)
+            if message is None:
+                continue
+            if self.limiter.chat_wait(message.chat_external_id) > 0:
+                await run_in_threadpool(self._release, message)
+                continue
+            await self.limiter.acquire(message.chat_external_id)
+            sent += await self._deliver(message)
+        return sent
+
+    def _release(self, message: OutboxMessage) -> None:
+        """Give a claimed message back without counting an attempt (its chat is at its limit)."""
+        wait = timedelta(seconds=self.limiter.chat_wait(message.chat_external_id))
+        with self.db.unit_of_work() as session:
+            outbox.reschedule(session, message.id, utcnow() + wait, "chat rate", False)
+
+    async def _deliver(self, message: OutboxMessage) -> int:
+        sender = self.senders[message.channel]
+        try:
+            channel_message_id = await sender.send(message)
+        except RetryLater as error:
+            self.limiter.pause(error.seconds)
+            await run_in_threadpool(
+                self._reschedule, message, timedelta(seconds=error.seconds), str(error), False
+            )
+            return 0
+        except PermanentError as error:
+            log.warning("outbox %s refused by %s: %s", message.id, message.channel, error)
+            await run_in_threadpool(self._fail, message, str(error))
+            return 0
+        except Exception as error:
+            if message.attempts + 1 >= MAX_ATTEMPTS:
+                await run_in_threadpool(self._fail, message, repr(error))
+            else:
+                await run_in_threadpool(
+                    self._reschedule, message, backoff(message.attempts + 1), repr(error), True
+                )
+            return 0
+        await run_in_threadpool(self._mark_sent, message, channel_message_id)
+        return 1
+
+    def _reschedule(
+        self, message: OutboxMessage, wait: timedelta, error: str, count_attempt: bool
+    ) -> None:
+        with self.db.unit_of_work() as session:
+            outbox.reschedule(session, message.id, utcnow() + wait, error, count_attempt)
+
+    def _fail(self, message: OutboxMessage, error: str) -> None:
+        with self.db.unit_of_work() as session:
+            outbox.mark_failed(session, message.id, error)
+
+    def _mark_sent(self, message: OutboxMessage, channel_message_id: str) -> None:
+        with self.db.unit_of_work() as session:
+            outbox.mark_sent(session, message.id, channel_message_id)
+
+    async def run(self) -> None:
+        """Deliver until cancelled, waking on new messages or every `poll_seconds`."""
+        while True:
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.exception("delivery round failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
+            self.wakeup.clear()

@@ -1,0 +1,99 @@
+"""The inbox worker: turns stored webhook deliveries into handled events, each exactly once.
+
+Each delivery is handled in one transaction that also queues the replies and marks it done, so a
+crash leaves it pending (to be handled after a restart) and never half-done. A delivery that fails
+is retried later with backoff and does not hold up the ones behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+
+from handlers.context import Services
+from handlers.messages import IncomingEvent
+from handlers.router import handle
+from storage import inbox, outbox
+from storage.db import Database
+from storage.models import InboundUpdate
+
+log = logging.getLogger(__name__)
+
+EventParser = Callable[[str], Awaitable[IncomingEvent]]
+
+
+class InboxWorker:
+    """Processes one channel's pending deliveries, in order of arrival."""
+
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        channel: str,
+        to_event: EventParser,
+        on_replies: Callable[[], None] = lambda: None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.services = services
+        self.channel = channel
+        self.to_event = to_event
+        self.on_replies = on_replies
+        self.poll_seconds = poll_seconds
+        self.wakeup = asyncio.Event()
+
+    def store(self, external_id: str, payload: str) -> bool:
+        """Keep a delivery durably; False for a redelivery. Called from the webhook."""
+        with self.db.unit_of_work() as session:
+            return inbox.store(session, self.channel, external_id, payload)
+
+    def _due(self) -> list[tuple[int, str | None, int]]:
+        with self.db.unit_of_work() as session:
+            ids = inbox.due_ids(session, self.channel)
+            rows = [session.get(InboundUpdate, update_id) for update_id in ids]
+            return [(row.id, row.payload, row.attempts) for row in rows if row is not None]
+
+    def _handle(self, update_id: int, event: IncomingEvent) -> int:
+        with self.db.unit_of_work() as session:
+            if inbox.lock_pending(session, update_id) is None:
+                return 0  # another worker handled it meanwhile
+            replies = handle(session, self.services, event)
+            outbox.enqueue(session, replies)
+            inbox.mark_done(session, update_id)
+            return len(replies)
+
+    def _failed(self, update_id: int, attempts: int, error: BaseException) -> None:
+        # The error's type and message only: never the update, which holds personal data.
+        log.warning("update %s failed (attempt %s): %r", update_id, attempts + 1, error)
+        with self.db.unit_of_work() as session:
+            inbox.mark_attempt_failed(session, update_id, attempts, repr(error))
+
+    async def process_due(self) -> int:
+        """Handle every delivery that is due; returns how many were handled."""
+        handled = 0
+        for update_id, payload, attempts in await run_in_threadpool(self._due):
+            try:
+                event = await self.to_event(payload or "{}")
+                replies = await run_in_threadpool(self._handle, update_id, event)
+            except Exception as error:
+                await run_in_threadpool(self._failed, update_id, attempts, error)
+                continue
+            handled += 1
+            if replies:
+                self.on_replies()
+        return handled
+
+    async def run(self) -> None:
+        """Process until cancelled, waking on new deliveries or every `poll_seconds`."""
+        while True:
+            try:
+                await self.process_due()
+            except Exception:
+                log.exception("inbox round failed; trying again")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
+            self.wakeup.clear()

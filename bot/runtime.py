@@ -1,0 +1,68 @@
+"""Everything one bot process runs on: settings, database, classifier, channels and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.delivery import Deliverer, Sender
+from bot.inbox import InboxWorker
+from bot.telegram import TelegramChannel
+from config.settings import Settings
+from handlers.context import Services
+from storage.db import Database
+from storage.models import Channel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    services: Services
+    model_version: str
+    telegram: TelegramChannel | None = None
+    telegram_inbox: InboxWorker | None = None
+    deliverer: Deliverer | None = None
+    senders: list[Sender] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database | None = None) -> Runtime:
+        """Wire up the parts the settings switch on."""
+        from nlp.classifier import get_classifier
+
+        classifier = get_classifier()
+        runtime = cls(
+            settings=settings,
+            db=db or Database(settings.database_url),
+            services=Services(classifier=classifier),
+            model_version=classifier.version,
+        )
+        if settings.telegram_bot_token is not None:
+            telegram = TelegramChannel(
+                settings.telegram_bot_token.get_secret_value(), settings.telegram_base_url
+            )
+            runtime.telegram = telegram
+            runtime.senders.append(telegram)
+            runtime.telegram_inbox = InboxWorker(
+                runtime.db, runtime.services, Channel.TELEGRAM.value, telegram.to_event
+            )
+        runtime.deliverer = Deliverer(runtime.db, runtime.senders)
+        if runtime.telegram_inbox is not None:
+            runtime.telegram_inbox.on_replies = runtime.deliverer.wakeup.set
+        return runtime
+
+    async def start(self) -> list[asyncio.Task[None]]:
+        tasks: list[asyncio.Task[None]] = []
+        if self.telegram is not None and self.telegram_inbox is not None:
+            await self.telegram.start()
+            tasks.append(asyncio.create_task(self.telegram_inbox.run(), name="telegram-inbox"))
+        if self.deliverer is not None and self.senders:
+            tasks.append(asyncio.create_task(self.deliverer.run(), name="outbox"))
+        return tasks
+
+    async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()

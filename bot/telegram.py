@@ -1,0 +1,145 @@
+"""The Telegram channel: Bot API updates in, channel-neutral events out, and sending replies."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+# Opt in to python-telegram-bot's timedelta periods now (retry_after), as v23 will do.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import Bot, Chat, ChatMemberUpdated, Message, ReplyParameters, Update, User
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.delivery import PermanentError, RetryLater, TransientError
+from handlers.messages import (
+    BotAddedToGroup,
+    ChatRef,
+    Ignored,
+    IncomingEvent,
+    IncomingMessage,
+    Person,
+    RepliedTo,
+)
+from storage.models import Channel, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
+JOINED_STATUSES = {"member", "administrator"}
+
+
+def _person(user: User) -> Person:
+    return Person(external_id=str(user.id), first_name=user.first_name, username=user.username)
+
+
+def _chat(chat: Chat) -> ChatRef:
+    return ChatRef(
+        channel=Channel.TELEGRAM.value,
+        external_id=str(chat.id),
+        title=chat.title,
+        is_group=chat.type in GROUP_TYPES,
+    )
+
+
+class TelegramChannel:
+    """Talks to the Bot API through python-telegram-bot, at `base_url` (Telegram's or a stand-in)."""
+
+    channel = Channel.TELEGRAM.value
+
+    def __init__(self, token: str, base_url: str) -> None:
+        self.bot = Bot(
+            token=token,
+            base_url=base_url,
+            request=HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15),
+        )
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def admins(self, chat_id: int) -> tuple[Person, ...]:
+        members = await self.bot.get_chat_administrators(chat_id)
+        return tuple(_person(member.user) for member in members if not member.user.is_bot)
+
+    def _addressed_elsewhere(self, text: str) -> bool:
+        """A command meant for another bot in the same group (`/start@otherbot`)."""
+        head = text.split(" ", 1)[0]
+        return "@" in head and head.split("@", 1)[1].lower() != (self.bot.username or "").lower()
+
+    async def to_event(self, payload: str) -> IncomingEvent:
+        """Map one stored update to what the handlers understand."""
+        update = Update.de_json(json.loads(payload), self.bot)
+        if update.my_chat_member is not None:
+            return await self._membership_event(update.my_chat_member)
+        message = update.message
+        if message is None:
+            return Ignored(reason="update type not handled")
+        return await self._message_event(message)
+
+    async def _membership_event(self, change: ChatMemberUpdated) -> IncomingEvent:
+        joined = (
+            change.new_chat_member.user.id == self.bot.id
+            and change.new_chat_member.status in JOINED_STATUSES
+            and change.old_chat_member.status not in JOINED_STATUSES
+            and change.chat.type in GROUP_TYPES
+        )
+        if not joined:
+            return Ignored(reason="membership change not about the bot joining a group")
+        return BotAddedToGroup(chat=_chat(change.chat), admins=await self.admins(change.chat.id))
+
+    async def _message_event(self, message: Message) -> IncomingEvent:
+        text = message.text or message.caption
+        if not text or message.from_user is None or message.from_user.is_bot:
+            return Ignored(reason="no text from a person")
+        if text.startswith("/") and self._addressed_elsewhere(text):
+            return Ignored(reason="command for another bot")
+        chat = _chat(message.chat)
+        is_start = text.split(" ", 1)[0].split("@", 1)[0].lower() == "/start"
+        replied = message.reply_to_message
+        return IncomingMessage(
+            chat=chat,
+            sender=_person(message.from_user),
+            message_id=str(message.message_id),
+            text=text,
+            sent_at=message.date,
+            reply_to=RepliedTo(
+                message_id=str(replied.message_id),
+                sender=_person(replied.from_user) if replied.from_user else None,
+            )
+            if replied
+            else None,
+            chat_admins=await self.admins(message.chat.id) if is_start and chat.is_group else None,
+        )
+
+    async def send(self, message: OutboxMessage) -> str:
+        """Send one outbox message; errors are mapped to what the delivery loop should do."""
+        reply = (
+            ReplyParameters(
+                message_id=int(message.reply_to_message_id), allow_sending_without_reply=True
+            )
+            if message.reply_to_message_id
+            else None
+        )
+        try:
+            sent = await self.bot.send_message(
+                chat_id=int(message.chat_external_id), text=message.text, reply_parameters=reply
+            )
+        except RetryAfter as error:
+            raise RetryLater(error.retry_after.total_seconds()) from error  # type: ignore[union-attr]
+        except (BadRequest, Forbidden) as error:
+            raise PermanentError(str(error)) from error
+        except (NetworkError, TelegramError) as error:
+            raise TransientError(str(error)) from error
+        return str(sent.message_id)
+
+    async def set_webhook(self, url: str, secret: str) -> bool:
+        return await self.bot.set_webhook(
+            url=url,
+            secret_token=secret,
+            allowed_updates=["message", "my_chat_member", "callback_query"],
+        )

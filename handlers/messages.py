@@ -1,0 +1,77 @@
+"""Channel-neutral types: what comes in from any channel and what the bot says back.
+
+Each channel adapter in `bot/` maps its own payload into these; handlers see nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone writing to the bot, as the channel knows them."""
+
+    external_id: str
+    first_name: str = ""
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """The conversation a message belongs to."""
+
+    channel: str
+    external_id: str
+    title: str | None = None
+    is_group: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RepliedTo:
+    """The message an incoming message answers (a Telegram reply)."""
+
+    message_id: str
+    sender: Person | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A text message from any channel."""
+
+    chat: ChatRef
+    sender: Person
+    message_id: str
+    text: str
+    sent_at: datetime
+    reply_to: RepliedTo | None = None
+    # Filled by the adapter only where cheap and needed (`/start` in a group): the chat's admins.
+    chat_admins: tuple[Person, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BotAddedToGroup:
+    """The bot became a member of a group; its admins become the first coordinators."""
+
+    chat: ChatRef
+    admins: tuple[Person, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """An update the bot has nothing to do with (edits, stickers, other update types)."""
+
+    reason: str
+
+
+IncomingEvent = IncomingMessage | BotAddedToGroup | Ignored
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Something the bot says, to a chat, optionally as a reply to one message."""
+
+    chat: ChatRef
+    text: str
+    reply_to_message_id: str | None = None

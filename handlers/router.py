@@ -1,0 +1,73 @@
+"""The one place where incoming events meet their handlers.
+
+Order matters: the chat and member are resolved first (every handler needs them), then a
+command goes to its handler, and anything else in a group is a post to label and store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from handlers.context import Conversation, Services
+from handlers.group_post import handle_group_post
+from handlers.messages import BotAddedToGroup, Ignored, IncomingEvent, IncomingMessage, Reply
+from handlers.roles import handle_role
+from handlers.start import handle_bot_added, handle_help, handle_start
+from storage.directory import bind_chat, upsert_member
+
+CommandHandler = Callable[[Conversation, str], list[Reply]]
+
+COMMANDS: dict[str, CommandHandler] = {
+    "start": handle_start,
+    "help": handle_help,
+    "hulp": handle_help,
+    "rol": handle_role,
+    "rollen": handle_role,
+}
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/rol@buurtbot coordinator` → ("rol", "coordinator"); None for a plain message."""
+    if not text.startswith("/"):
+        return None
+    head, _, args = text[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    return (name, args.strip()) if name else None
+
+
+def _conversation(session: Session, services: Services, message: IncomingMessage) -> Conversation:
+    if not message.chat.is_group:
+        return Conversation(session, services, message, None, None, None)
+    chat, _ = bind_chat(
+        session, message.chat.channel, message.chat.external_id, message.chat.title, True
+    )
+    member = upsert_member(
+        session,
+        chat.initiative_id,
+        chat.channel,
+        message.sender.external_id,
+        message.sender.first_name,
+        message.sender.username,
+    )
+    return Conversation(session, services, message, chat, chat.initiative, member)
+
+
+def handle(session: Session, services: Services, event: IncomingEvent) -> list[Reply]:
+    """Everything the bot does for one incoming event; the caller owns the transaction."""
+    if isinstance(event, Ignored):
+        return []
+    if isinstance(event, BotAddedToGroup):
+        return handle_bot_added(session, event)
+    conversation = _conversation(session, services, event)
+    command = parse_command(event.text)
+    if command is not None:
+        name, args = command
+        handler = COMMANDS.get(name)
+        if handler is None:
+            return [conversation.answer("unknown_command")]
+        return handler(conversation, args)
+    if conversation.chat is None:
+        return [conversation.say("private_post")]
+    return handle_group_post(conversation)

@@ -1,0 +1,123 @@
+"""Initiatives, their chats and their members with roles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Chat, Initiative, Member, Role
+
+
+def find_chat(session: Session, channel: str, external_id: str) -> Chat | None:
+    return session.scalars(
+        select(Chat).where(Chat.channel == channel, Chat.external_id == external_id)
+    ).one_or_none()
+
+
+def unique_initiative_name(session: Session, wanted: str) -> str:
+    """`wanted`, or `wanted (2)`, `(3)`, … when another initiative has that name already."""
+    wanted = (wanted.strip() or "Buurtpreventie")[:180]
+    taken = set(
+        session.scalars(
+            select(Initiative.name).where(Initiative.name.startswith(wanted, autoescape=True))
+        )
+    )
+    name, number = wanted, 1
+    while name in taken:
+        number += 1
+        name = f"{wanted} ({number})"
+    return name
+
+
+def create_initiative(session: Session, name: str) -> Initiative:
+    initiative = Initiative(name=unique_initiative_name(session, name))
+    session.add(initiative)
+    session.flush()
+    return initiative
+
+
+def bind_chat(
+    session: Session, channel: str, external_id: str, title: str | None, is_group: bool
+) -> tuple[Chat, bool]:
+    """The chat, bound to an initiative; a group seen for the first time gets its own one."""
+    chat = find_chat(session, channel, external_id)
+    if chat is not None:
+        if title and chat.title != title:
+            chat.title = title
+        return chat, False
+    initiative = create_initiative(session, title or f"Groep {external_id}")
+    chat = Chat(
+        initiative_id=initiative.id,
+        channel=channel,
+        external_id=external_id,
+        title=title,
+        is_group=is_group,
+    )
+    session.add(chat)
+    session.flush()
+    return chat, True
+
+
+def find_member(
+    session: Session, initiative_id: int, channel: str, external_id: str
+) -> Member | None:
+    return session.scalars(
+        select(Member).where(
+            Member.initiative_id == initiative_id,
+            Member.channel == channel,
+            Member.external_id == external_id,
+        )
+    ).one_or_none()
+
+
+def upsert_member(
+    session: Session,
+    initiative_id: int,
+    channel: str,
+    external_id: str,
+    first_name: str,
+    username: str | None,
+) -> Member:
+    """The member, created as `lid` when new; name and username kept current."""
+    member = find_member(session, initiative_id, channel, external_id)
+    if member is None:
+        member = Member(
+            initiative_id=initiative_id,
+            channel=channel,
+            external_id=external_id,
+            display_name=first_name[:80],
+            username=username,
+            role=Role.LID.value,
+        )
+        session.add(member)
+        session.flush()
+    else:
+        if first_name and member.display_name != first_name[:80]:
+            member.display_name = first_name[:80]
+        if username and member.username != username:
+            member.username = username
+    return member
+
+
+def find_member_by_username(session: Session, initiative_id: int, username: str) -> Member | None:
+    return session.scalars(
+        select(Member).where(
+            Member.initiative_id == initiative_id,
+            func.lower(Member.username) == username.lower().lstrip("@"),
+        )
+    ).first()
+
+
+def members_with_roles(session: Session, initiative_id: int, roles: Iterable[Role]) -> list[Member]:
+    return list(
+        session.scalars(
+            select(Member)
+            .where(
+                Member.initiative_id == initiative_id,
+                Member.role.in_([role.value for role in roles]),
+            )
+            .order_by(Member.display_name, Member.id)
+        )
+    )

@@ -1,0 +1,90 @@
+"""The inbox: webhook deliveries stored durably before they are answered, then processed once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import InboundUpdate, InboxStatus, utcnow
+
+MAX_ATTEMPTS = 8
+
+
+def store(session: Session, channel: str, external_id: str, payload: str) -> bool:
+    """Keep a delivery; False when the same one was stored before (a redelivery)."""
+    now = utcnow()
+    values = {
+        "channel": channel,
+        "external_id": external_id,
+        "payload": payload,
+        "status": InboxStatus.PENDING.value,
+        "received_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(InboundUpdate)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_ids(session: Session, channel: str, limit: int = 200) -> list[int]:
+    """Pending deliveries whose time has come, in arrival order."""
+    return list(
+        session.scalars(
+            select(InboundUpdate.id)
+            .where(
+                InboundUpdate.channel == channel,
+                InboundUpdate.status == InboxStatus.PENDING.value,
+                InboundUpdate.next_attempt_at <= utcnow(),
+            )
+            .order_by(InboundUpdate.id)
+            .limit(limit)
+        )
+    )
+
+
+def lock_pending(session: Session, update_id: int) -> InboundUpdate | None:
+    """The delivery, locked for this transaction, if it still waits to be processed."""
+    return session.scalars(
+        select(InboundUpdate)
+        .where(InboundUpdate.id == update_id, InboundUpdate.status == InboxStatus.PENDING.value)
+        .with_for_update(skip_locked=True)
+    ).one_or_none()
+
+
+def mark_done(session: Session, update_id: int) -> None:
+    session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id == update_id)
+        .values(
+            status=InboxStatus.DONE.value,
+            payload=None,
+            processed_at=utcnow(),
+            attempts=InboundUpdate.attempts + 1,
+            last_error=None,
+        )
+    )
+
+
+def mark_attempt_failed(session: Session, update_id: int, attempts: int, error: str) -> None:
+    """Retry later with backoff; after MAX_ATTEMPTS keep it as failed for an operator."""
+    attempts += 1
+    failed = attempts >= MAX_ATTEMPTS
+    session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id == update_id)
+        .values(
+            status=InboxStatus.FAILED.value if failed else InboxStatus.PENDING.value,
+            attempts=attempts,
+            last_error=error[:500],
+            next_attempt_at=utcnow() + timedelta(seconds=min(2**attempts, 900)),
+        )
+    )

@@ -1,0 +1,48 @@
+"""Storing labelled messages."""
+
+from __future__ import annotations
+
+from nlp.classifier import Classification
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.messages import IncomingMessage
+from storage.models import Chat, Member, Message
+from storage.privacy import mask_personal_data
+
+MAX_STORED_TEXT = 4096
+
+
+def store_message(
+    session: Session,
+    chat: Chat,
+    member: Member | None,
+    incoming: IncomingMessage,
+    labels: Classification,
+) -> Message | None:
+    """Store a post with its labels; None when this message was stored before."""
+    exists = session.scalar(
+        select(Message.id).where(
+            Message.chat_id == chat.id, Message.channel_message_id == incoming.message_id
+        )
+    )
+    if exists is not None:
+        return None
+    message = Message(
+        initiative_id=chat.initiative_id,
+        chat_id=chat.id,
+        member_id=member.id if member else None,
+        channel_message_id=incoming.message_id,
+        reply_to_message_id=incoming.reply_to.message_id if incoming.reply_to else None,
+        sent_at=incoming.sent_at,
+        text=mask_personal_data(incoming.text)[:MAX_STORED_TEXT],
+        kind=labels.kind,
+        category=labels.category,
+        urgent=labels.urgent,
+        confidence=labels.confidence,
+        needs_review=labels.needs_review,
+        model_version=labels.model_version,
+    )
+    session.add(message)
+    session.flush()
+    return message

@@ -1,0 +1,137 @@
+"""Shared fixtures: a real database (SQLite file and PostgreSQL), the Bot API stand-in, the live app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.runtime import Runtime
+from bot.web import create_app
+from config.settings import Settings
+from storage.db import Database
+from tests.standins.server import LoopbackServer
+from tests.standins.telegram_api import TelegramStandIn
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+WEBHOOK_SECRET = "s3cret-webhook-token-for-tests"
+
+
+def _postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else why not."""
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        return f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    return None
+
+
+_POSTGRES_PROBLEM = _postgres_reachable()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/buurtbot.db"
+        return
+    if _POSTGRES_PROBLEM is not None:
+        if os.environ.get("BUURTBOT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here but not reachable ({_POSTGRES_PROBLEM})")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({_POSTGRES_PROBLEM})")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def telegram_api() -> Iterator[TelegramStandIn]:
+    standin = TelegramStandIn()
+    with LoopbackServer(standin.app()) as server:
+        standin.url = server.url  # type: ignore[attr-defined]
+        yield standin
+
+
+def make_settings(database_url: str, telegram_api: TelegramStandIn | None) -> Settings:
+    values: dict[str, object] = {"database_url": database_url}
+    if telegram_api is not None:
+        values.update(
+            telegram_bot_token=telegram_api.token,
+            telegram_webhook_secret=WEBHOOK_SECRET,
+            telegram_api_url=telegram_api.url,  # type: ignore[attr-defined]
+        )
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class LiveBot:
+    """The real web app served on loopback, with its runtime and an HTTP client."""
+
+    url: str
+    runtime: Runtime
+    http: httpx.Client
+
+    def post_update(
+        self, update: dict[str, object], secret: str | None = WEBHOOK_SECRET
+    ) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.http.post(f"{self.url}/telegram", json=update, headers=headers)
+
+
+class LiveBotFactory:
+    """Starts (and restarts) the app against one database and one Bot API stand-in."""
+
+    def __init__(self, db: Database, telegram_api: TelegramStandIn) -> None:
+        self.db = db
+        self.telegram_api = telegram_api
+        self.servers: list[LoopbackServer] = []
+
+    def start(self) -> LiveBot:
+        runtime = Runtime.build(make_settings(self.db.url, self.telegram_api), self.db)
+        for worker in (runtime.telegram_inbox, runtime.deliverer):
+            if worker is not None:
+                worker.poll_seconds = 0.05
+        server = LoopbackServer(create_app(runtime)).start()
+        self.servers.append(server)
+        return LiveBot(server.url, runtime, httpx.Client(timeout=10))
+
+    def stop(self) -> None:
+        while self.servers:
+            self.servers.pop().stop()
+
+
+@pytest.fixture
+def live_bots(db: Database, telegram_api: TelegramStandIn) -> Iterator[LiveBotFactory]:
+    factory = LiveBotFactory(db, telegram_api)
+    yield factory
+    factory.stop()
+
+
+@pytest.fixture
+def live_bot(live_bots: LiveBotFactory) -> LiveBot:
+    return live_bots.start()

@@ -1,0 +1,81 @@
+"""Build Bot API update payloads as Telegram sends them to a webhook."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+from tests.standins.telegram_api import BOT_USER
+
+GROUP_ID = -1001234567890
+_update_ids = itertools.count(100_000)
+_message_ids = itertools.count(1)
+
+
+def user(
+    user_id: int = 4242, first_name: str = "Anja", username: str | None = None
+) -> dict[str, Any]:
+    person: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if username:
+        person["username"] = username
+    return person
+
+
+def group_message(
+    text: str,
+    sender: dict[str, Any] | None = None,
+    chat_id: int = GROUP_ID,
+    title: str = "Buurtpreventie Merelbuurt",
+    reply_to: dict[str, Any] | None = None,
+    update_id: int | None = None,
+    message_id: int | None = None,
+) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": message_id if message_id is not None else next(_message_ids),
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "supergroup", "title": title},
+        "from": sender or user(),
+        "text": text,
+    }
+    if text.startswith("/"):
+        message["entities"] = [
+            {"type": "bot_command", "offset": 0, "length": len(text.split(" ", 1)[0])}
+        ]
+    if reply_to is not None:
+        message["reply_to_message"] = reply_to
+    return {
+        "update_id": update_id if update_id is not None else next(_update_ids),
+        "message": message,
+    }
+
+
+def private_message(text: str, sender: dict[str, Any] | None = None) -> dict[str, Any]:
+    who = sender or user()
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": next(_message_ids),
+            "date": int(time.time()),
+            "chat": {"id": who["id"], "type": "private", "first_name": who["first_name"]},
+            "from": who,
+            "text": text,
+        },
+    }
+
+
+def bot_added(
+    chat_id: int = GROUP_ID,
+    title: str = "Buurtpreventie Merelbuurt",
+    by: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "update_id": next(_update_ids),
+        "my_chat_member": {
+            "chat": {"id": chat_id, "type": "supergroup", "title": title},
+            "from": by or user(),
+            "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": BOT_USER},
+            "new_chat_member": {"status": "member", "user": BOT_USER},
+        },
+    }

@@ -1,0 +1,244 @@
+"""A Telegram group post, through the real web app and the Bot API stand-in, to a stored labelled row."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+
+from storage import inbox
+from storage.db import Database
+from storage.models import InboundUpdate, InboxStatus, Member, Message, OutboxMessage, OutboxStatus
+from tests.conftest import LiveBot, LiveBotFactory
+from tests.standins.telegram_api import TelegramStandIn, admin
+from tests.telegram_updates import GROUP_ID, bot_added, group_message, private_message, user
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def messages(db: Database) -> list[Message]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(Message).order_by(Message.id)))
+
+
+def count(db: Database, model: type) -> int:
+    with db.unit_of_work() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def inbox_done(db: Database) -> bool:
+    with db.unit_of_work() as session:
+        return not session.scalar(
+            select(func.count()).where(InboundUpdate.status == InboxStatus.PENDING.value)
+        )
+
+
+def test_group_post_becomes_labelled_row(live_bot: LiveBot, db: Database) -> None:
+    response = live_bot.post_update(
+        group_message("Vannacht is er bij nr 14 ingebroken, achterdeur opengebroken en laptop weg")
+    )
+    assert response.status_code == 200
+    wait_until(lambda: messages(db))
+    [stored] = messages(db)
+    assert (stored.kind, stored.category, stored.urgent) == ("signaal", "inbraak", False)
+    assert stored.model_version == live_bot.runtime.model_version
+    assert 0 < stored.confidence <= 1
+
+
+def test_urgent_burglary_gets_saar_reminder(
+    live_bot: LiveBot, telegram_api: TelegramStandIn
+) -> None:
+    update = group_message(
+        "NU iemand aan het inbreken bij nr 8!! hij staat met een koevoet aan de voordeur"
+    )
+    assert live_bot.post_update(update).status_code == 200
+    [call] = telegram_api.wait_for(1)
+    assert "112" in call.params["text"] and "SAAR" in call.params["text"]
+    assert int(call.params["chat_id"]) == GROUP_ID
+    assert call.params["reply_parameters"]["message_id"] == update["message"]["message_id"]
+
+
+def test_everyday_post_gets_no_reply(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    live_bot.post_update(group_message("Goedemorgen allemaal, fijne dag!"))
+    wait_until(lambda: messages(db))
+    assert messages(db)[0].kind == "overig"
+    wait_until(lambda: inbox_done(db))
+    assert telegram_api.sent() == []
+
+
+def test_wrong_or_missing_secret_is_refused_and_nothing_stored(
+    live_bot: LiveBot, db: Database
+) -> None:
+    update = group_message("Er loopt iemand bij de schuurtjes te kijken")
+    assert live_bot.post_update(update, secret="wrong").status_code == 403
+    assert live_bot.post_update(update, secret=None).status_code == 403
+    assert (
+        live_bot.http.post(
+            f"{live_bot.url}/telegram",
+            content=b"not even json",
+            headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+        ).status_code
+        == 403
+    )
+    assert count(db, InboundUpdate) == 0
+    assert messages(db) == []
+
+
+def test_duplicate_delivery_gives_one_row_and_one_reply(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    update = group_message("Brand!! Er komt rook uit de garage van nr 3, nu!")
+    for _ in range(3):
+        assert live_bot.post_update(update).status_code == 200
+    telegram_api.wait_for(1)
+    wait_until(lambda: inbox_done(db))
+    time.sleep(0.3)
+    assert len(messages(db)) == 1
+    assert count(db, InboundUpdate) == 1
+    assert len(telegram_api.sent()) == 1
+
+
+def test_malformed_json_and_unknown_updates_are_handled(live_bot: LiveBot, db: Database) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-webhook-token-for-tests"}
+    bad = live_bot.http.post(f"{live_bot.url}/telegram", content=b"{not json", headers=headers)
+    assert bad.status_code == 400
+    no_id = live_bot.http.post(f"{live_bot.url}/telegram", json={"message": {}}, headers=headers)
+    assert no_id.status_code == 400
+    assert (
+        live_bot.http.post(f"{live_bot.url}/telegram", json=[1, 2], headers=headers).status_code
+        == 400
+    )
+    unknown = {"update_id": 987654, "some_future_update": {"x": 1}}
+    poll = {
+        "update_id": 987655,
+        "poll": {
+            "id": "1",
+            "question": "?",
+            "options": [],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        },
+    }
+    assert live_bot.post_update(unknown).status_code == 200
+    assert live_bot.post_update(poll).status_code == 200
+    wait_until(lambda: inbox_done(db))
+    with db.unit_of_work() as session:
+        rows = list(session.scalars(select(InboundUpdate)))
+    assert {row.status for row in rows} == {InboxStatus.DONE.value}
+    assert all(row.payload is None for row in rows), "processed payloads are not kept"
+    assert messages(db) == []
+    assert live_bot.http.get(f"{live_bot.url}/healthz").json()["status"] == "ok"
+
+
+def test_restart_processes_stored_updates_once(
+    live_bots: LiveBotFactory, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    # As after a crash right after answering 200: the deliveries are stored, none processed.
+    with db.unit_of_work() as session:
+        for text in (
+            "Er hangt een groep jongeren bij het speeltuintje te schreeuwen",
+            "NU vechtpartij op het plein, iemand ligt op de grond!",
+        ):
+            update = group_message(text)
+            inbox.store(session, "telegram", str(update["update_id"]), json.dumps(update))
+    assert count(db, Message) == 0
+    live_bots.start()
+    wait_until(lambda: len(messages(db)) == 2)
+    telegram_api.wait_for(1)
+    live_bots.stop()
+    live_bots.start()
+    time.sleep(0.5)
+    assert len(messages(db)) == 2
+    assert len(telegram_api.sent()) == 1
+
+
+def test_rate_limited_reply_is_retried_after_retry_after(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.fail_next("sendMessage", 429, retry_after=1)
+    live_bot.post_update(
+        group_message("Help er ligt een oude man bewusteloos op de stoep bij de Spar, nu")
+    )
+    first, second = telegram_api.wait_for(2)
+    assert second.at - first.at >= 0.9, "waited for retry_after before trying again"
+    wait_until(lambda: count_sent(db) == 1)
+    with db.unit_of_work() as session:
+        row = session.scalars(select(OutboxMessage)).one()
+    assert row.status == OutboxStatus.SENT.value
+
+
+def count_sent(db: Database) -> int:
+    with db.unit_of_work() as session:
+        return int(
+            session.scalar(
+                select(func.count()).where(OutboxMessage.status == OutboxStatus.SENT.value)
+            )
+            or 0
+        )
+
+
+def test_failed_update_is_kept_for_retry_and_does_not_block_the_chat(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.fail_next("getChatAdministrators", 500)
+    live_bot.post_update(group_message("/start", sender=user(1, "Henk")))
+    live_bot.post_update(group_message("Lantaarnpaal bij het speelveld is al een week kapot"))
+    wait_until(lambda: messages(db))
+    with db.unit_of_work() as session:
+        start = session.scalars(select(InboundUpdate).order_by(InboundUpdate.id)).first()
+    assert start is not None and start.status == InboxStatus.PENDING.value
+    assert start.attempts == 1 and start.payload is not None and start.last_error
+
+
+def test_bot_added_to_group_binds_it_and_makes_admins_coordinators(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.admins[GROUP_ID] = [admin(11, "Anja", "creator"), admin(12, "Piet")]
+    live_bot.post_update(bot_added())
+    [welcome] = telegram_api.wait_for(1)
+    assert "Anja" in welcome.params["text"] and "Piet" in welcome.params["text"]
+    with db.unit_of_work() as session:
+        roles = {m.display_name: m.role for m in session.scalars(select(Member))}
+    assert roles == {"Anja": "coordinator", "Piet": "coordinator"}
+
+
+def test_only_coordinators_give_roles(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.admins[GROUP_ID] = [admin(11, "Anja", "creator")]
+    live_bot.post_update(bot_added())
+    telegram_api.wait_for(1)
+    jan = user(21, "Jan", username="wijkagentjan")
+    live_bot.post_update(group_message("Goedemiddag, ik ben de nieuwe wijkagent", sender=jan))
+    live_bot.post_update(group_message("/rol @wijkagentjan politie", sender=user(22, "Kees")))
+    refusal = telegram_api.wait_for(2)[1]
+    assert "coördinator" in refusal.params["text"]
+    live_bot.post_update(group_message("/rol @wijkagentjan politie", sender=user(11, "Anja")))
+    confirmation = telegram_api.wait_for(3)[2]
+    assert "Jan" in confirmation.params["text"]
+    live_bot.post_update(group_message("/rol", sender=jan))
+    overview = telegram_api.wait_for(4)[3].params
+    assert "Anja" in overview["text"] and "Jan (politie)" in overview["text"]
+    with db.unit_of_work() as session:
+        member = session.scalars(select(Member).where(Member.display_name == "Jan")).one()
+    assert member.role == "politie"
+
+
+def test_private_help_answers_in_dutch(live_bot: LiveBot, telegram_api: TelegramStandIn) -> None:
+    live_bot.post_update(private_message("/help"))
+    [answer] = telegram_api.wait_for(1)
+    assert "/rol" in answer.params["text"] and "coördinator" in answer.params["text"].lower()
