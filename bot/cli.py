@@ -63,6 +63,9 @@ def prepared_database(settings: Settings) -> Database:
 def serve(
     host: str | None = typer.Option(None, help="Adres om op te luisteren (standaard HOST)."),
     port: int | None = typer.Option(None, help="Poort (standaard PORT)."),
+    scheduler: bool = typer.Option(
+        True, help="Draai de planner in hetzelfde proces (uit als `buurtbot clock` apart draait)."
+    ),
 ) -> None:
     """Start de webapp (Telegram-webhook, /healthz) met de bezorging van berichten."""
     import uvicorn
@@ -73,7 +76,7 @@ def serve(
     settings = settings_or_exit()
     setup_logging(settings)
     db = prepared_database(settings)
-    runtime = Runtime.build(settings, db)
+    runtime = Runtime.build(settings, db, with_scheduler=scheduler)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(
         f"[green]✓ Buurtbot draait op http://{bind_host}:{bind_port}[/green]  "
@@ -101,6 +104,24 @@ def chat(
     settings = settings_or_exit()
     db = prepared_database(settings)
     run_console(db, role=rol, name=naam)
+
+
+@app.command()
+def clock() -> None:
+    """Start de planner (los proces): geplande taken zoals het opruimen van oude gegevens."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot.clock import configure
+
+    settings = settings_or_exit()
+    setup_logging(settings)
+    db = prepared_database(settings)
+    scheduler = configure(BlockingScheduler(), db, settings)
+    console.print(f"[green]✓ Planner gestart ({settings.timezone}).[/green]")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
 
 
 @db_app.command("upgrade")

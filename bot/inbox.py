@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 EventParser = Callable[[str], Awaitable[IncomingEvent]]
 
 
+class UnreadableUpdate(Exception):
+    """The channel's library cannot read this delivery; retrying will not help."""
+
+
 class InboxWorker:
     """Processes one channel's pending deliveries, in order of arrival."""
 
@@ -70,7 +74,10 @@ class InboxWorker:
         # The error's type and message only: never the update, which holds personal data.
         log.warning("update %s failed (attempt %s): %r", update_id, attempts + 1, error)
         with self.db.unit_of_work() as session:
-            inbox.mark_attempt_failed(session, update_id, attempts, repr(error))
+            if isinstance(error, UnreadableUpdate):
+                inbox.mark_unreadable(session, update_id, str(error))
+            else:
+                inbox.mark_attempt_failed(session, update_id, attempts, repr(error))
 
     async def process_due(self) -> int:
         """Handle every delivery that is due; returns how many were handled."""

@@ -6,6 +6,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import configure as configure_scheduler
 from bot.delivery import Deliverer, Sender
 from bot.inbox import InboxWorker
 from bot.telegram import TelegramChannel
@@ -27,9 +30,12 @@ class Runtime:
     telegram_inbox: InboxWorker | None = None
     deliverer: Deliverer | None = None
     senders: list[Sender] = field(default_factory=list)
+    scheduler: AsyncIOScheduler | None = None
 
     @classmethod
-    def build(cls, settings: Settings, db: Database | None = None) -> Runtime:
+    def build(
+        cls, settings: Settings, db: Database | None = None, with_scheduler: bool = False
+    ) -> Runtime:
         """Wire up the parts the settings switch on."""
         from nlp.classifier import get_classifier
 
@@ -52,6 +58,8 @@ class Runtime:
         runtime.deliverer = Deliverer(runtime.db, runtime.senders)
         if runtime.telegram_inbox is not None:
             runtime.telegram_inbox.on_replies = runtime.deliverer.wakeup.set
+        if with_scheduler:
+            runtime.scheduler = configure_scheduler(AsyncIOScheduler(), runtime.db, settings)
         return runtime
 
     async def start(self) -> list[asyncio.Task[None]]:
@@ -61,8 +69,12 @@ class Runtime:
             tasks.append(asyncio.create_task(self.telegram_inbox.run(), name="telegram-inbox"))
         if self.deliverer is not None and self.senders:
             tasks.append(asyncio.create_task(self.deliverer.run(), name="outbox"))
+        if self.scheduler is not None:
+            self.scheduler.start()
         return tasks
 
     async def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if self.telegram is not None:
             await self.telegram.stop()

@@ -14,6 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 
 from bot.delivery import PermanentError, RetryLater, TransientError
+from bot.inbox import UnreadableUpdate
 from handlers.messages import (
     BotAddedToGroup,
     ChatRef,
@@ -57,7 +58,14 @@ class TelegramChannel:
         )
 
     async def start(self) -> None:
-        await self.bot.initialize()
+        """Learn who the bot is (getMe); when the Bot API is unreachable, try again later."""
+        try:
+            await self.bot.initialize()
+        except TelegramError as error:
+            log.warning("Bot API not reachable at start-up (%s); will retry", type(error).__name__)
+
+    async def _ready(self) -> None:
+        await self.bot.initialize()  # returns at once when it has been done
 
     async def stop(self) -> None:
         await self.bot.shutdown()
@@ -73,7 +81,11 @@ class TelegramChannel:
 
     async def to_event(self, payload: str) -> IncomingEvent:
         """Map one stored update to what the handlers understand."""
-        update = Update.de_json(json.loads(payload), self.bot)
+        await self._ready()
+        try:
+            update = Update.de_json(json.loads(payload), self.bot)
+        except (TypeError, KeyError, ValueError, AttributeError) as error:
+            raise UnreadableUpdate(f"{type(error).__name__}: {error}") from error
         if update.my_chat_member is not None:
             return await self._membership_event(update.my_chat_member)
         message = update.message

@@ -88,3 +88,16 @@ def mark_attempt_failed(session: Session, update_id: int, attempts: int, error: 
             next_attempt_at=utcnow() + timedelta(seconds=min(2**attempts, 900)),
         )
     )
+
+
+def mark_unreadable(session: Session, update_id: int, error: str) -> None:
+    """Keep a delivery that cannot be read for an operator; it is not retried."""
+    session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.id == update_id)
+        .values(
+            status=InboxStatus.FAILED.value,
+            attempts=InboundUpdate.attempts + 1,
+            last_error=error[:500],
+        )
+    )

@@ -19,3 +19,10 @@ def head_revision(db: Database) -> str | None:
 
 def is_current(db: Database) -> bool:
     return current_revision(db) == head_revision(db)
+
+
+def include_object(
+    _obj: object, name: str | None, type_: str, reflected: bool, _compare_to: object
+) -> bool:
+    """Leave the scheduler's own job table (APScheduler creates it) out of autogenerate."""
+    return not (type_ == "table" and reflected and name == "apscheduler_jobs")

@@ -110,6 +110,7 @@ class LiveBotFactory:
         self.db = db
         self.telegram_api = telegram_api
         self.servers: list[LoopbackServer] = []
+        self.clients: list[httpx.Client] = []
 
     def start(self) -> LiveBot:
         runtime = Runtime.build(make_settings(self.db.url, self.telegram_api), self.db)
@@ -118,9 +119,12 @@ class LiveBotFactory:
                 worker.poll_seconds = 0.05
         server = LoopbackServer(create_app(runtime)).start()
         self.servers.append(server)
-        return LiveBot(server.url, runtime, httpx.Client(timeout=10))
+        self.clients.append(httpx.Client(timeout=10))
+        return LiveBot(server.url, runtime, self.clients[-1])
 
     def stop(self) -> None:
+        while self.clients:
+            self.clients.pop().close()
         while self.servers:
             self.servers.pop().stop()
 

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from storage.db import Database
-from storage.migrate import is_current
+from storage.migrate import include_object, is_current
 from storage.models import Base
 from storage.privacy import mask_personal_data, pseudonym
 
@@ -14,7 +14,8 @@ from storage.privacy import mask_personal_data, pseudonym
 def test_migrations_build_exactly_the_models(db: Database) -> None:
     assert is_current(db)
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 
@@ -30,10 +31,62 @@ def test_phone_numbers_and_emails_are_masked_but_times_and_plates_kept() -> None
     )
     assert "12345678" not in masked and "1234 5678" not in masked and "piet@" not in masked
     assert "[telefoonnummer]" in masked and "[e-mailadres]" in masked
-    assert "22:15" in masked and "12-11-2025" in masked and "12-ABC-3" in masked and "nr 14" in masked
+    assert (
+        "22:15" in masked and "12-11-2025" in masked and "12-ABC-3" in masked and "nr 14" in masked
+    )
 
 
 def test_pseudonyms_are_stable_and_keyed() -> None:
     assert pseudonym("k1", "+31612345678") == pseudonym("k1", "+31612345678")
     assert pseudonym("k1", "+31612345678") != pseudonym("k2", "+31612345678")
     assert "612345678" not in pseudonym("k1", "+31612345678")
+
+
+def test_retention_drops_handled_deliveries_and_blanks_old_texts(db: Database) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from storage import inbox
+    from storage.models import Chat, InboundUpdate, Initiative, Message, utcnow
+    from storage.retention import purge_expired
+
+    long_ago = utcnow() - timedelta(days=500)
+    with db.unit_of_work() as session:
+        inbox.store(session, "telegram", "1", "{}")
+        inbox.store(session, "telegram", "2", "{}")
+        old = session.scalars(select(InboundUpdate).where(InboundUpdate.external_id == "1")).one()
+        inbox.mark_done(session, old.id)
+        old.processed_at = long_ago
+        initiative = Initiative(name="Oud")
+        session.add(initiative)
+        session.flush()
+        chat = Chat(initiative_id=initiative.id, channel="telegram", external_id="-1")
+        session.add(chat)
+        session.flush()
+        for number, sent_at in ((1, long_ago), (2, utcnow())):
+            session.add(
+                Message(
+                    initiative_id=initiative.id,
+                    chat_id=chat.id,
+                    channel_message_id=str(number),
+                    sent_at=sent_at,
+                    text=f"bericht {number}",
+                    kind="signaal",
+                    category="verdacht",
+                    urgent=False,
+                    confidence=0.9,
+                    needs_review=False,
+                    model_version="t",
+                )
+            )
+    with db.unit_of_work() as session:
+        purged = purge_expired(session)
+    assert (purged.updates, purged.texts) == (1, 1)
+    with db.unit_of_work() as session:
+        assert [u.external_id for u in session.scalars(select(InboundUpdate))] == ["2"]
+        texts = [m.text for m in session.scalars(select(Message).order_by(Message.id))]
+        labels = [m.kind for m in session.scalars(select(Message))]
+    assert texts == ["", "bericht 2"] and labels == ["signaal", "signaal"]
+    with db.unit_of_work() as session:
+        assert purge_expired(session) == type(purged)(0, 0, 0)

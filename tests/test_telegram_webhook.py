@@ -111,37 +111,46 @@ def test_duplicate_delivery_gives_one_row_and_one_reply(
 
 def test_malformed_json_and_unknown_updates_are_handled(live_bot: LiveBot, db: Database) -> None:
     headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-webhook-token-for-tests"}
-    bad = live_bot.http.post(f"{live_bot.url}/telegram", content=b"{not json", headers=headers)
-    assert bad.status_code == 400
-    no_id = live_bot.http.post(f"{live_bot.url}/telegram", json={"message": {}}, headers=headers)
-    assert no_id.status_code == 400
+    url = f"{live_bot.url}/telegram"
+    assert live_bot.http.post(url, content=b"{not json", headers=headers).status_code == 400
+    assert live_bot.http.post(url, json={"message": {}}, headers=headers).status_code == 400
+    assert live_bot.http.post(url, json=[1, 2], headers=headers).status_code == 400
+    assert live_bot.http.post(url, json={"update_id": "7"}, headers=headers).status_code == 400
+    assert count(db, InboundUpdate) == 0
+    # A kind of update this bot version does not know, and an edit: stored, done, no message.
     assert (
-        live_bot.http.post(f"{live_bot.url}/telegram", json=[1, 2], headers=headers).status_code
-        == 400
+        live_bot.post_update({"update_id": 987654, "some_future_update": {"x": 1}}).status_code
+        == 200
     )
-    unknown = {"update_id": 987654, "some_future_update": {"x": 1}}
-    poll = {
-        "update_id": 987655,
-        "poll": {
-            "id": "1",
-            "question": "?",
-            "options": [],
-            "total_voter_count": 0,
-            "is_closed": False,
-            "is_anonymous": True,
-            "type": "regular",
-            "allows_multiple_answers": False,
-        },
-    }
-    assert live_bot.post_update(unknown).status_code == 200
-    assert live_bot.post_update(poll).status_code == 200
+    edited = group_message("aangepaste tekst")
+    edited["edited_message"] = edited.pop("message")
+    assert live_bot.post_update(edited).status_code == 200
+    # A known kind the library cannot read: kept as failed for an operator, not retried.
+    broken = {"update_id": 987656, "message": {"message_id": 1, "text": "hoi"}}
+    assert live_bot.post_update(broken).status_code == 200
+    live_bot.post_update(group_message("Er staat al dagen een kapotte koelkast bij de container"))
+    wait_until(lambda: messages(db))
     wait_until(lambda: inbox_done(db))
     with db.unit_of_work() as session:
-        rows = list(session.scalars(select(InboundUpdate)))
-    assert {row.status for row in rows} == {InboxStatus.DONE.value}
-    assert all(row.payload is None for row in rows), "processed payloads are not kept"
-    assert messages(db) == []
+        statuses = {row.external_id: row.status for row in session.scalars(select(InboundUpdate))}
+        unreadable = session.scalars(
+            select(InboundUpdate).where(InboundUpdate.external_id == "987656")
+        ).one()
+    assert statuses.pop("987656") == InboxStatus.FAILED.value
+    assert unreadable.attempts == 1 and unreadable.payload is not None
+    assert set(statuses.values()) == {InboxStatus.DONE.value}
+    assert len(messages(db)) == 1
     assert live_bot.http.get(f"{live_bot.url}/healthz").json()["status"] == "ok"
+
+
+def test_processed_payloads_are_not_kept(live_bot: LiveBot, db: Database) -> None:
+    live_bot.post_update(group_message("Bel me op 06-12345678 als je die man weer ziet"))
+    wait_until(lambda: messages(db))
+    wait_until(lambda: inbox_done(db))
+    with db.unit_of_work() as session:
+        [row] = session.scalars(select(InboundUpdate))
+    assert row.payload is None
+    assert "12345678" not in messages(db)[0].text
 
 
 def test_restart_processes_stored_updates_once(
