@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import typer
-from nlp.cli import classify_command, nlp_app
 from rich.console import Console
 
 from config.settings import Settings, SettingsError, load_settings
+from importers.cli import import_app
+from nlp.cli import classify_command, nlp_app
 from storage.db import Database
 
 console = Console(stderr=True)
@@ -25,6 +27,7 @@ telegram_app = typer.Typer(help="Telegram: webhook instellen.", no_args_is_help=
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(db_app, name="db")
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(import_app, name="import")
 app.command("classify")(classify_command)
 
 
@@ -122,6 +125,34 @@ def clock() -> None:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         scheduler.shutdown(wait=False)
+
+
+@app.command()
+def trend(
+    initiative: str = typer.Option(..., "--initiative", help="Naam van het initiatief."),
+    weeks: int = typer.Option(4, "--weeks", min=1, max=520, help="Aantal weken terug."),
+    png: Path | None = typer.Option(None, "--png", help="Sla de grafiek op als PNG."),
+) -> None:
+    """Toon het trendoverzicht van een initiatief, zoals /trend het geeft."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from handlers.trend import trend_answer
+    from storage.models import Initiative
+
+    settings = settings_or_exit()
+    db = prepared_database(settings)
+    with db.unit_of_work() as session:
+        found = session.scalars(select(Initiative).where(Initiative.name == initiative)).first()
+        if found is None:
+            console.print(f"[red]✗ Geen initiatief met de naam “{initiative}”.[/red]")
+            raise typer.Exit(1)
+        answer = trend_answer(session, found, f"{weeks}w", datetime.now(UTC), settings.zone)
+    typer.echo(answer.text)
+    if png is not None:
+        png.write_bytes(answer.chart)
+        console.print(f"[green]✓ Grafiek opgeslagen in {png}[/green]")
 
 
 @db_app.command("upgrade")

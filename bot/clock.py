@@ -7,12 +7,19 @@ within the job's misfire grace time.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from handlers.digest import queue_weekly_digests
+from handlers.schouw_schedule import queue_schouw_messages
 from storage.db import Database
 from storage.retention import purge_expired
 
@@ -32,6 +39,44 @@ def retention_job(database_url: str) -> None:
         db.dispose()
 
 
+def digest_job(database_url: str, zone_name: str) -> None:
+    """Queue the weekly digests that are due (referenced by name from the job store)."""
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            if not hold_job_lock(session, "weekly_digest"):
+                log.info("weekly digest: another scheduler is on it")
+                return
+            queued = queue_weekly_digests(session, datetime.now(UTC), ZoneInfo(zone_name))
+        log.info("weekly digest: %s queued", queued)
+    finally:
+        db.dispose()
+
+
+def schouw_job(database_url: str, zone_name: str) -> None:
+    """Queue schouw reminders and report requests (referenced by name from the job store)."""
+    db = Database(database_url)
+    try:
+        with db.unit_of_work() as session:
+            if not hold_job_lock(session, "schouw_messages"):
+                return
+            queued = queue_schouw_messages(session, datetime.now(UTC), ZoneInfo(zone_name))
+        log.info("schouw messages: %s queued", queued)
+    finally:
+        db.dispose()
+
+
+def hold_job_lock(session: Session, job_id: str) -> bool:
+    """On PostgreSQL, let one scheduler at a time run a job (a transaction-level advisory lock).
+
+    SQLite has a single writer anyway; the outbox's unique dedupe keys keep both correct.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:8], "big", signed=True)
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
+
+
 def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> BaseScheduler:
     """Give a scheduler the persistent store, the time zone and the bot's jobs."""
     scheduler.configure(
@@ -48,5 +93,24 @@ def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> Bas
         args=[settings.database_url],
         replace_existing=True,
         misfire_grace_time=12 * 3600,
+    )
+    scheduler.add_job(
+        digest_job,
+        "cron",
+        minute="*/10",
+        id="weekly_digest",
+        args=[settings.database_url, settings.timezone],
+        replace_existing=True,
+        # A tick that could not run is simply replaced by the next one ten minutes later.
+        misfire_grace_time=9 * 60,
+    )
+    scheduler.add_job(
+        schouw_job,
+        "cron",
+        minute="*/5",
+        id="schouw_messages",
+        args=[settings.database_url, settings.timezone],
+        replace_existing=True,
+        misfire_grace_time=4 * 60,
     )
     return scheduler

@@ -10,7 +10,6 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from nlp.classifier import get_classifier
 from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy import select
@@ -20,10 +19,12 @@ from handlers.context import Services
 from handlers.messages import ChatRef, IncomingMessage, Person
 from handlers.router import handle
 from handlers.texts import text
+from nlp.classifier import get_classifier
 from storage import outbox
 from storage.db import Database
 from storage.directory import bind_chat, upsert_member
 from storage.models import Channel, Message, OutboxMessage, Role
+from storage.outbox import buttons_of
 
 DEMO_CHAT = ChatRef(
     channel=Channel.CONSOLE.value, external_id="demo", title="Demo Buurtpreventie", is_group=True
@@ -40,7 +41,16 @@ class ConsoleSender:
         self.console = console
 
     async def send(self, message: OutboxMessage) -> str:
-        self.console.print(Panel(message.text, title="🤖 Buurtbot", border_style="cyan"))
+        if message.action == "notice":
+            self.console.print(f"🔔 {message.text}", style="dim")
+            return f"console-{message.id}"
+        body = message.text
+        buttons = buttons_of(message)
+        if buttons:
+            body += "\n\n" + "  ".join(f"[{button.label}]" for button in buttons)
+        if message.image is not None:
+            body += "\n\n" + text("console_image", size=len(message.image) // 1024)
+        self.console.print(Panel(body, title="🤖 Buurtbot", border_style="cyan"))
         return f"console-{message.id}"
 
 

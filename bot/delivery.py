@@ -87,6 +87,13 @@ class RateLimiter:
         self.recent[chat].append(time.monotonic())
 
 
+def _limit_key(message: OutboxMessage) -> str:
+    """What a message counts against: its chat, or for a button notice the press it answers."""
+    if message.action == "notice":
+        return f"notice:{message.target_message_id}"
+    return message.chat_external_id
+
+
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 300) * (0.5 + random.random() / 2))
 
@@ -122,16 +129,16 @@ class Deliverer:
             message = await run_in_threadpool(self._claim, outbox_id)
             if message is None:
                 continue
-            if self.limiter.chat_wait(message.chat_external_id) > 0:
+            if self.limiter.chat_wait(_limit_key(message)) > 0:
                 await run_in_threadpool(self._release, message)
                 continue
-            await self.limiter.acquire(message.chat_external_id)
+            await self.limiter.acquire(_limit_key(message))
             sent += await self._deliver(message)
         return sent
 
     def _release(self, message: OutboxMessage) -> None:
         """Give a claimed message back without counting an attempt (its chat is at its limit)."""
-        wait = timedelta(seconds=self.limiter.chat_wait(message.chat_external_id))
+        wait = timedelta(seconds=self.limiter.chat_wait(_limit_key(message)))
         with self.db.unit_of_work() as session:
             outbox.reschedule(session, message.id, utcnow() + wait, "chat rate", False)
 

@@ -9,14 +9,26 @@ import os
 # Opt in to python-telegram-bot's timedelta periods now (retry_after), as v23 will do.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from telegram import Bot, Chat, ChatMemberUpdated, Message, ReplyParameters, Update, User
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.delivery import PermanentError, RetryLater, TransientError
 from bot.inbox import UnreadableUpdate
 from handlers.messages import (
     BotAddedToGroup,
+    ButtonPressed,
     ChatRef,
     Ignored,
     IncomingEvent,
@@ -25,11 +37,13 @@ from handlers.messages import (
     RepliedTo,
 )
 from storage.models import Channel, OutboxMessage
+from storage.outbox import buttons_of
 
 log = logging.getLogger(__name__)
 
 GROUP_TYPES = {Chat.GROUP, Chat.SUPERGROUP}
 JOINED_STATUSES = {"member", "administrator"}
+CAPTION_LIMIT = 1024
 
 
 def _person(user: User) -> Person:
@@ -42,6 +56,16 @@ def _chat(chat: Chat) -> ChatRef:
         external_id=str(chat.id),
         title=chat.title,
         is_group=chat.type in GROUP_TYPES,
+    )
+
+
+def _keyboard(message: OutboxMessage) -> InlineKeyboardMarkup | None:
+    """The message's buttons side by side in one row."""
+    buttons = buttons_of(message)
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.label, callback_data=button.data) for button in buttons]]
     )
 
 
@@ -88,6 +112,8 @@ class TelegramChannel:
             raise UnreadableUpdate(f"{type(error).__name__}: {error}") from error
         if update.my_chat_member is not None:
             return await self._membership_event(update.my_chat_member)
+        if update.callback_query is not None:
+            return self._button_event(update.callback_query)
         message = update.message
         if message is None:
             return Ignored(reason="update type not handled")
@@ -103,6 +129,18 @@ class TelegramChannel:
         if not joined:
             return Ignored(reason="membership change not about the bot joining a group")
         return BotAddedToGroup(chat=_chat(change.chat), admins=await self.admins(change.chat.id))
+
+    def _button_event(self, query: CallbackQuery) -> IncomingEvent:
+        message = query.message
+        if message is None or not query.data:
+            return Ignored(reason="button press without its message")
+        return ButtonPressed(
+            chat=_chat(message.chat),
+            sender=_person(query.from_user),
+            message_id=str(message.message_id),
+            data=query.data,
+            callback_id=query.id,
+        )
 
     async def _message_event(self, message: Message) -> IncomingEvent:
         text = message.text or message.caption
@@ -129,7 +167,34 @@ class TelegramChannel:
         )
 
     async def send(self, message: OutboxMessage) -> str:
-        """Send one outbox message; errors are mapped to what the delivery loop should do."""
+        """Carry out one outbox message; errors are mapped to what the delivery loop should do."""
+        try:
+            return await self._carry_out(message)
+        except RetryAfter as error:
+            raise RetryLater(error.retry_after.total_seconds()) from error  # type: ignore[union-attr]
+        except BadRequest as error:
+            if "message is not modified" in str(error).lower():
+                return message.target_message_id or ""  # the edit shows what it already showed
+            raise PermanentError(str(error)) from error
+        except Forbidden as error:
+            raise PermanentError(str(error)) from error
+        except TelegramError as error:
+            raise TransientError(str(error)) from error
+
+    async def _carry_out(self, message: OutboxMessage) -> str:
+        if message.action == "notice":
+            await self.bot.answer_callback_query(message.target_message_id or "", text=message.text)
+            return message.target_message_id or ""
+        chat_id = int(message.chat_external_id)
+        markup = _keyboard(message)
+        if message.action == "edit":
+            await self.bot.edit_message_text(
+                text=message.text,
+                chat_id=chat_id,
+                message_id=int(message.target_message_id or 0),
+                reply_markup=markup,
+            )
+            return message.target_message_id or ""
         reply = (
             ReplyParameters(
                 message_id=int(message.reply_to_message_id), allow_sending_without_reply=True
@@ -137,16 +202,19 @@ class TelegramChannel:
             if message.reply_to_message_id
             else None
         )
-        try:
+        if message.image is None:
             sent = await self.bot.send_message(
-                chat_id=int(message.chat_external_id), text=message.text, reply_parameters=reply
+                chat_id=chat_id, text=message.text, reply_parameters=reply, reply_markup=markup
             )
-        except RetryAfter as error:
-            raise RetryLater(error.retry_after.total_seconds()) from error  # type: ignore[union-attr]
-        except (BadRequest, Forbidden) as error:
-            raise PermanentError(str(error)) from error
-        except (NetworkError, TelegramError) as error:
-            raise TransientError(str(error)) from error
+        elif len(message.text) <= CAPTION_LIMIT:
+            sent = await self.bot.send_photo(
+                chat_id=chat_id, photo=message.image, caption=message.text, reply_parameters=reply
+            )
+        else:
+            # Too long for a caption: the picture, then the text. A retry after a failure of the
+            # second call sends both again, which is better than losing the text.
+            await self.bot.send_photo(chat_id=chat_id, photo=message.image, reply_parameters=reply)
+            sent = await self.bot.send_message(chat_id=chat_id, text=message.text)
         return str(sent.message_id)
 
     async def set_webhook(self, url: str, secret: str) -> bool:

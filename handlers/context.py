@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-from nlp.classifier import Classification
 from sqlalchemy.orm import Session
 
 from handlers.messages import ChatRef, IncomingMessage, Reply
 from handlers.texts import text
+from nlp.classifier import Classification
 from storage.models import Chat, Initiative, Member
 
 
 class TextClassifier(Protocol):
     def classify(self, text: str) -> Classification: ...
+
+    def classify_batch(self, texts: Sequence[str]) -> list[Classification]: ...
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -22,6 +31,8 @@ class Services:
     """Long-lived services, created once per process and handed to every handler."""
 
     classifier: TextClassifier
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
+    now: Callable[[], datetime] = _utcnow
 
 
 @dataclass(slots=True)

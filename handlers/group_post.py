@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.context import Conversation
 from handlers.messages import Reply
+from storage.incidents import link_to_incident
 from storage.messages import store_message
 
 
@@ -18,6 +19,9 @@ def handle_group_post(conversation: Conversation) -> list[Reply]:
         incoming=conversation.message,
         labels=labels,
     )
-    if stored is None or not (labels.kind == "signaal" and labels.urgent):
+    if stored is None:
+        return []
+    link_to_incident(conversation.session, stored)
+    if not (labels.kind == "signaal" and labels.urgent):
         return []
     return [conversation.answer("saar_reminder")]

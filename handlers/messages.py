@@ -59,19 +59,44 @@ class BotAddedToGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ButtonPressed:
+    """Someone pressed a button under one of the bot's messages (an RSVP)."""
+
+    chat: ChatRef
+    sender: Person
+    message_id: str  # the bot's message the button is under
+    data: str
+    callback_id: str  # to answer the press with a short notice
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """An update the bot has nothing to do with (edits, stickers, other update types)."""
 
     reason: str
 
 
-IncomingEvent = IncomingMessage | BotAddedToGroup | Ignored
+IncomingEvent = IncomingMessage | BotAddedToGroup | ButtonPressed | Ignored
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Something the bot says, to a chat, optionally as a reply to one message."""
+    """Something the bot says, to a chat, optionally as a reply to one message, with a picture."""
 
     chat: ChatRef
     text: str
     reply_to_message_id: str | None = None
+    image: bytes | None = None  # a PNG (a trend chart), sent with `text` as its caption
+    buttons: tuple[Button, ...] = ()
+    # "send" a new message, "edit" the bot's message `target_message_id`, or "notice": answer
+    # the button press `target_message_id` (a callback id) with a short pop-up text.
+    action: str = "send"
+    target_message_id: str | None = None
+    # Sent once ever per key (a digest, a reminder); also how a reply to this message is routed.
+    key: str | None = None

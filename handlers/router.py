@@ -12,10 +12,20 @@ from sqlalchemy.orm import Session
 
 from handlers.context import Conversation, Services
 from handlers.group_post import handle_group_post
-from handlers.messages import BotAddedToGroup, Ignored, IncomingEvent, IncomingMessage, Reply
+from handlers.messages import (
+    BotAddedToGroup,
+    ButtonPressed,
+    Ignored,
+    IncomingEvent,
+    IncomingMessage,
+    Reply,
+)
 from handlers.roles import handle_role
+from handlers.schouw import handle_button_press, handle_schouw, route_reply
 from handlers.start import handle_bot_added, handle_help, handle_start
-from storage.directory import bind_chat, upsert_member
+from handlers.trend import handle_trend
+from storage.directory import bind_chat, record_private_chat, upsert_member
+from storage.outbox import key_of_sent_message
 
 CommandHandler = Callable[[Conversation, str], list[Reply]]
 
@@ -25,6 +35,8 @@ COMMANDS: dict[str, CommandHandler] = {
     "hulp": handle_help,
     "rol": handle_role,
     "rollen": handle_role,
+    "trend": handle_trend,
+    "schouw": handle_schouw,
 }
 
 
@@ -39,6 +51,7 @@ def parse_command(text: str) -> tuple[str, str] | None:
 
 def _conversation(session: Session, services: Services, message: IncomingMessage) -> Conversation:
     if not message.chat.is_group:
+        record_private_chat(session, message.chat.channel, message.sender.external_id)
         return Conversation(session, services, message, None, None, None)
     chat, _ = bind_chat(
         session, message.chat.channel, message.chat.external_id, message.chat.title, True
@@ -54,12 +67,21 @@ def _conversation(session: Session, services: Services, message: IncomingMessage
     return Conversation(session, services, message, chat, chat.initiative, member)
 
 
+def _route_reply(conversation: Conversation, replied_id: str) -> list[Reply] | None:
+    """A reply to one of the bot's own questions goes to whoever asked it."""
+    chat = conversation.message.chat
+    key = key_of_sent_message(conversation.session, chat.channel, chat.external_id, replied_id)
+    return route_reply(conversation, key) if key else None
+
+
 def handle(session: Session, services: Services, event: IncomingEvent) -> list[Reply]:
     """Everything the bot does for one incoming event; the caller owns the transaction."""
     if isinstance(event, Ignored):
         return []
     if isinstance(event, BotAddedToGroup):
         return handle_bot_added(session, event)
+    if isinstance(event, ButtonPressed):
+        return handle_button_press(session, services, event)
     conversation = _conversation(session, services, event)
     command = parse_command(event.text)
     if command is not None:
@@ -68,6 +90,10 @@ def handle(session: Session, services: Services, event: IncomingEvent) -> list[R
         if handler is None:
             return [conversation.answer("unknown_command")]
         return handler(conversation, args)
+    if event.reply_to is not None:
+        routed = _route_reply(conversation, event.reply_to.message_id)
+        if routed is not None:
+            return routed
     if conversation.chat is None:
         return [conversation.say("private_post")]
     return handle_group_post(conversation)

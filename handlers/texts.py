@@ -18,7 +18,7 @@ def catalogue(language: str) -> dict[str, str]:
     if not path.exists():
         path = LOCALE_DIR / f"{DEFAULT_LANGUAGE}.toml"
     with path.open("rb") as file:
-        return {key: str(value).strip("\n") for key, value in tomllib.load(file).items()}
+        return {key: str(value) for key, value in tomllib.load(file).items()}
 
 
 def text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Chat, Initiative, Member, Role
+from storage.models import Chat, Initiative, Member, PrivateChat, Role
 
 
 def find_chat(session: Session, channel: str, external_id: str) -> Chat | None:
@@ -120,4 +120,40 @@ def members_with_roles(session: Session, initiative_id: int, roles: Iterable[Rol
             )
             .order_by(Member.display_name, Member.id)
         )
+    )
+
+
+def initiatives_with_role(
+    session: Session, channel: str, external_id: str, roles: Iterable[Role]
+) -> list[Initiative]:
+    """The initiatives in which this person has one of `roles`, by name."""
+    return list(
+        session.scalars(
+            select(Initiative)
+            .join(Member, Member.initiative_id == Initiative.id)
+            .where(
+                Member.channel == channel,
+                Member.external_id == external_id,
+                Member.role.in_([role.value for role in roles]),
+            )
+            .order_by(Initiative.name)
+        )
+    )
+
+
+def record_private_chat(session: Session, channel: str, external_id: str) -> None:
+    """Remember that this person talks to the bot one-to-one (so it may write to them)."""
+    if not has_private_chat(session, channel, external_id):
+        session.add(PrivateChat(channel=channel, external_id=external_id))
+        session.flush()
+
+
+def has_private_chat(session: Session, channel: str, external_id: str) -> bool:
+    return (
+        session.scalar(
+            select(PrivateChat.id).where(
+                PrivateChat.channel == channel, PrivateChat.external_id == external_id
+            )
+        )
+        is not None
     )

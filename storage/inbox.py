@@ -31,8 +31,9 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
         insert(InboundUpdate)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboundUpdate.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 def due_ids(session: Session, channel: str, limit: int = 200) -> list[int]:

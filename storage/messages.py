@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from nlp.classifier import Classification
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.messages import IncomingMessage
-from storage.models import Chat, Member, Message
+from nlp.classifier import Classification
+from storage.models import Chat, Event, Member, Message, MessageSource
 from storage.privacy import mask_personal_data
 
 MAX_STORED_TEXT = 4096
@@ -42,6 +44,36 @@ def store_message(
         confidence=labels.confidence,
         needs_review=labels.needs_review,
         model_version=labels.model_version,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def store_finding(
+    session: Session,
+    event: Event,
+    text: str,
+    category: str,
+    labels: Classification,
+    number: int,
+    now: datetime,
+) -> Message:
+    """A finding from a schouw report, stored as a signal of the event's chat."""
+    message = Message(
+        initiative_id=event.initiative_id,
+        chat_id=event.chat_id,
+        member_id=event.organiser_id,
+        channel_message_id=f"schouw-{event.id}-{number}",
+        sent_at=now,
+        text=mask_personal_data(text)[:MAX_STORED_TEXT],
+        kind="signaal",
+        category=category,
+        urgent=False,
+        confidence=labels.confidence,
+        needs_review=labels.needs_review,
+        model_version=labels.model_version,
+        source=MessageSource.SCHOUW.value,
     )
     session.add(message)
     session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -109,6 +110,10 @@ class Initiative(Base):
     municipality: Mapped[str | None] = mapped_column(String(120))
     province: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = _now_column()
+    # When coordinators get the weekly digest, in the bot's time zone (Monday 08:00 by default).
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
+    digest_minute: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     chats: Mapped[list[Chat]] = relationship(back_populates="initiative")
 
@@ -170,6 +175,13 @@ class Message(Base):
     confidence: Mapped[float] = mapped_column(Float)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     model_version: Mapped[str] = mapped_column(String(64))
+    # Where the message came from (`MessageSource`); imported history keeps its original time.
+    source: Mapped[str] = mapped_column(String(20), default="live", server_default="live")
+    # The category a coordinator gave the row in an imported spreadsheet, next to the model's.
+    sheet_category: Mapped[str | None] = mapped_column(String(80))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
 
 
 class InboundUpdate(Base):
@@ -215,3 +227,148 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     channel_message_id: Mapped[str | None] = mapped_column(String(64))
+    # A PNG sent with `text` as its caption (a trend chart).
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Buttons under the message, as JSON [[label, data], ...] (RSVP buttons).
+    buttons: Mapped[str | None] = mapped_column(Text)
+    # What to do: send a new message, edit `target_message_id`, or answer a button press.
+    action: Mapped[str] = mapped_column(String(10), default="send", server_default="send")
+    target_message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class MessageSource(enum.StrEnum):
+    """How a message reached the bot."""
+
+    LIVE = "live"
+    WHATSAPP_EXPORT = "whatsapp_export"
+    SHEET = "sheet"
+    SCHOUW = "schouw"  # a finding from a schouw report
+
+
+class MembershipKind(enum.StrEnum):
+    JOINED = "joined"
+    LEFT = "left"
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+class MembershipEvent(Base):
+    """Someone joined or left an initiative's chat, e.g. as read from a WhatsApp export.
+
+    `member_id` is empty when the export names only "you" (whoever exported the chat).
+    `event_key` is a keyed hash of what happened when, so importing the same history twice
+    records each event once.
+    """
+
+    __tablename__ = "membership_events"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "event_key"),
+        Index("ix_membership_events_initiative_at", "initiative_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(20))
+    event_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _now_column()
+
+
+class Incident(Base):
+    """One event, however many posts it took: what trends count (see `storage.incidents`)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_initiative_opened", "initiative_id", "opened_at"),
+        Index("ix_incidents_chat_last", "chat_id", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    followed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrivateChat(Base):
+    """Someone who talks to the bot one-to-one, so the bot may write to them privately."""
+
+    __tablename__ = "private_chats"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = _now_column()
+
+
+class EventStatus(enum.StrEnum):
+    """Where a planned event stands; allowed moves are in `EVENT_TRANSITIONS`."""
+
+    DRAFT = "draft"  # the coordinator still has to say when or where
+    PLANNED = "planned"
+    HELD = "held"  # it took place; the organiser was asked for a report
+    REPORTED = "reported"
+    CANCELLED = "cancelled"
+
+
+EVENT_TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
+    EventStatus.DRAFT: frozenset({EventStatus.PLANNED, EventStatus.CANCELLED}),
+    EventStatus.PLANNED: frozenset({EventStatus.HELD, EventStatus.CANCELLED}),
+    EventStatus.HELD: frozenset({EventStatus.REPORTED}),
+    EventStatus.REPORTED: frozenset(),
+    EventStatus.CANCELLED: frozenset(),
+}
+
+
+class Event(Base):
+    """Something an initiative does together: a schouw with partners, a meeting, a training."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_status_starts", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20), default="schouw")
+    status: Mapped[str] = mapped_column(String(10), default=EventStatus.DRAFT.value)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    location: Mapped[str | None] = mapped_column(String(200))
+    # Partner roles invited ("politie,gemeente"), and those recorded as present afterwards.
+    partners_invited: Mapped[str] = mapped_column(String(100), default="")
+    partners_present: Mapped[str | None] = mapped_column(String(100))
+    # What the organiser said so far while the plan is a draft (JSON), read by the next answer.
+    draft: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _now_column()
+
+    def move_to(self, status: EventStatus) -> None:
+        if status not in EVENT_TRANSITIONS[EventStatus(self.status)]:
+            raise ValueError(f"an event cannot go from {self.status} to {status}")
+        self.status = status.value
+
+
+class RsvpAnswer(enum.StrEnum):
+    YES = "ja"
+    MAYBE = "misschien"
+    NO = "nee"
+
+
+class Rsvp(Base):
+    """A member's answer to an event invitation; the newest answer counts."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (UniqueConstraint("event_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(10))
+    answered_at: Mapped[datetime] = _now_column()

@@ -2,30 +2,88 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from handlers.messages import Reply
+from handlers.messages import Button, Reply
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 
 LEASE = timedelta(seconds=60)
 
 
-def enqueue(session: Session, replies: Iterable[Reply]) -> list[OutboxMessage]:
-    rows = [
-        OutboxMessage(
-            channel=reply.chat.channel,
-            chat_external_id=reply.chat.external_id,
-            text=reply.text,
-            reply_to_message_id=reply.reply_to_message_id,
+def _columns(reply: Reply) -> dict[str, object]:
+    return {
+        "channel": reply.chat.channel,
+        "chat_external_id": reply.chat.external_id,
+        "text": reply.text,
+        "reply_to_message_id": reply.reply_to_message_id,
+        "image": reply.image,
+        "buttons": json.dumps([[b.label, b.data] for b in reply.buttons])
+        if reply.buttons
+        else None,
+        "action": reply.action,
+        "target_message_id": reply.target_message_id,
+    }
+
+
+def _drop_pending_edits(session: Session, reply: Reply) -> None:
+    """Only the newest edit of a message matters: older ones still waiting are dropped."""
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.channel == reply.chat.channel,
+            OutboxMessage.chat_external_id == reply.chat.external_id,
+            OutboxMessage.target_message_id == reply.target_message_id,
+            OutboxMessage.action == "edit",
+            OutboxMessage.status == OutboxStatus.PENDING.value,
         )
-        for reply in replies
-    ]
-    session.add_all(rows)
-    return rows
+    )
+
+
+def buttons_of(message: OutboxMessage) -> list[Button]:
+    return [Button(label, data) for label, data in json.loads(message.buttons or "[]")]
+
+
+def enqueue(session: Session, replies: Iterable[Reply]) -> int:
+    """Queue replies; one with a key is queued only if that key never was. Returns how many."""
+    queued = 0
+    for reply in replies:
+        if reply.action == "edit":
+            _drop_pending_edits(session, reply)
+        if reply.key is not None:
+            queued += enqueue_once(session, reply)
+        else:
+            session.add(OutboxMessage(**_columns(reply)))
+            queued += 1
+    session.flush()
+    return queued
+
+
+def enqueue_once(session: Session, reply: Reply) -> int:
+    """Queue `reply` unless a message with its key was ever queued; returns 1 or 0.
+
+    The unique key makes this safe against a second scheduler doing the same at the same time.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(OutboxMessage)
+        .values(
+            **_columns(reply),
+            dedupe_key=reply.key,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    return len(result.all())
 
 
 def due_ids(session: Session, channels: Iterable[str], limit: int = 100) -> list[int]:
@@ -109,5 +167,16 @@ def mark_failed(session: Session, outbox_id: int, error: str) -> None:
             lease_until=None,
             last_error=error[:500],
             attempts=OutboxMessage.attempts + 1,
+        )
+    )
+
+
+def key_of_sent_message(session: Session, channel: str, chat: str, message_id: str) -> str | None:
+    """The dedupe key of the bot's message `message_id` in a chat (what a reply answers)."""
+    return session.scalar(
+        select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_external_id == chat,
+            OutboxMessage.channel_message_id == message_id,
         )
     )

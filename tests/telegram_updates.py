@@ -79,3 +79,39 @@ def bot_added(
             "new_chat_member": {"status": "member", "user": BOT_USER},
         },
     }
+
+
+def button_press(
+    data: str,
+    bot_message_id: int,
+    sender: dict[str, Any] | None = None,
+    chat_id: int = GROUP_ID,
+    title: str = "Buurtpreventie Merelbuurt",
+) -> dict[str, Any]:
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": f"cb{next(_update_ids)}",
+            "from": sender or user(),
+            "chat_instance": "ci-1",
+            "data": data,
+            "message": {
+                "message_id": bot_message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "supergroup", "title": title},
+                "from": BOT_USER,
+                "text": "…",
+            },
+        },
+    }
+
+
+def bot_message(message_id: int, chat_id: int = GROUP_ID) -> dict[str, Any]:
+    """A message of the bot's, as it appears in `reply_to_message`."""
+    return {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "supergroup", "title": "Buurtpreventie Merelbuurt"},
+        "from": BOT_USER,
+        "text": "…",
+    }

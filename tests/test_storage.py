@@ -90,3 +90,12 @@ def test_retention_drops_handled_deliveries_and_blanks_old_texts(db: Database) -
     assert texts == ["", "bericht 2"] and labels == ["signaal", "signaal"]
     with db.unit_of_work() as session:
         assert purge_expired(session) == type(purged)(0, 0, 0)
+
+
+def test_inbox_store_tells_a_redelivery(db: Database) -> None:
+    from storage import inbox
+
+    with db.unit_of_work() as session:
+        assert inbox.store(session, "telegram", "77", "{}") is True
+    with db.unit_of_work() as session:
+        assert inbox.store(session, "telegram", "77", "{}") is False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 
 from sqlalchemy import func, select
 
@@ -14,15 +13,7 @@ from storage.models import InboundUpdate, InboxStatus, Member, Message, OutboxMe
 from tests.conftest import LiveBot, LiveBotFactory
 from tests.standins.telegram_api import TelegramStandIn, admin
 from tests.telegram_updates import GROUP_ID, bot_added, group_message, private_message, user
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+from tests.waiting import wait_until
 
 
 def messages(db: Database) -> list[Message]:

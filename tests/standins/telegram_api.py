@@ -82,11 +82,28 @@ class TelegramStandIn:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method == "sendMessage":
+        if method in {"sendMessage", "sendPhoto"}:
             chat_id = int(params["chat_id"])
-            return {
+            message: dict[str, Any] = {
                 "message_id": next(self.message_ids),
                 "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
+                "from": BOT_USER,
+            }
+            if method == "sendPhoto":
+                message["photo"] = [
+                    {"file_id": "f1", "file_unique_id": "u1", "width": 800, "height": 600}
+                ]
+                message["caption"] = params.get("caption", "")
+            else:
+                message["text"] = params.get("text", "")
+            return message
+        if method == "editMessageText":
+            chat_id = int(params["chat_id"])
+            return {
+                "message_id": int(params["message_id"]),
+                "date": int(time.time()),
+                "edit_date": int(time.time()),
                 "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
                 "from": BOT_USER,
                 "text": params.get("text", ""),
@@ -101,14 +118,16 @@ class TelegramStandIn:
 async def _params(request: Request) -> dict[str, Any]:
     if request.headers.get("content-type", "").startswith("application/json"):
         return dict(await request.json())
-    form = await request.form()
     params: dict[str, Any] = {}
-    for key, value in form.items():
-        text = value if isinstance(value, str) else ""
-        try:
-            params[key] = json.loads(text) if text[:1] in "{[" else text
-        except ValueError:
-            params[key] = text
+    async with request.form() as form:  # closes uploaded files' temporary storage
+        for key, value in form.items():
+            if not isinstance(value, str):
+                params[key] = await value.read()  # an uploaded file (sendPhoto)
+                continue
+            try:
+                params[key] = json.loads(value) if value[:1] in "{[" else value
+            except ValueError:
+                params[key] = value
     return params
 
 

@@ -1,0 +1,112 @@
+"""The weekly digest: once per coordinator per week, across restarts and with two schedulers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from bot.clock import configure, digest_job
+from config.settings import Settings
+from handlers.digest import queue_weekly_digests
+from storage.db import Database
+from storage.directory import bind_chat, record_private_chat, upsert_member
+from storage.models import OutboxMessage, Role
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+MONDAY_0805 = datetime(2026, 11, 23, 8, 5, tzinfo=AMSTERDAM)
+
+
+def setup_initiative(db: Database) -> None:
+    with db.unit_of_work() as session:
+        chat, _ = bind_chat(session, "telegram", "-100", "Merelbuurt", True)
+        for user_id, name, private in (("11", "Anja", True), ("12", "Piet", False)):
+            member = upsert_member(session, chat.initiative_id, "telegram", user_id, name, None)
+            member.role = Role.COORDINATOR.value
+            if private:
+                record_private_chat(session, "telegram", user_id)
+        upsert_member(session, chat.initiative_id, "telegram", "13", "Kees", None)
+        record_private_chat(session, "telegram", "13")
+
+
+def queue(db: Database, now: datetime) -> int:
+    with db.unit_of_work() as session:
+        return queue_weekly_digests(session, now, AMSTERDAM)
+
+
+def digests(db: Database) -> list[OutboxMessage]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_digest_goes_to_coordinators_who_talk_to_the_bot_once_a_week(db: Database) -> None:
+    setup_initiative(db)
+    assert queue(db, MONDAY_0805 - timedelta(minutes=10)) == 0  # before 08:00
+    assert queue(db, MONDAY_0805) == 1
+    assert queue(db, MONDAY_0805 + timedelta(minutes=10)) == 0  # the next tick
+    [digest] = digests(db)
+    assert digest.chat_external_id == "11"  # Anja; Piet has no private chat, Kees is no coordinator
+    assert digest.image is not None and digest.image[:4] == b"\x89PNG"
+    assert "👉" in digest.text
+    assert queue(db, MONDAY_0805 + timedelta(days=7)) == 1  # next week
+    assert len(digests(db)) == 2
+
+
+def test_missed_digest_is_caught_up_but_not_days_later(db: Database) -> None:
+    setup_initiative(db)
+    assert queue(db, MONDAY_0805 + timedelta(days=3)) == 0
+    assert queue(db, MONDAY_0805 + timedelta(hours=30)) == 1
+
+
+def test_digest_time_is_configurable_per_initiative(db: Database) -> None:
+    setup_initiative(db)
+    with db.unit_of_work() as session:
+        chat, _ = bind_chat(session, "telegram", "-100", None, True)
+        chat.initiative.digest_weekday, chat.initiative.digest_hour = 4, 17
+    assert queue(db, MONDAY_0805) == 0
+    assert queue(db, datetime(2026, 11, 27, 17, 1, tzinfo=AMSTERDAM)) == 1
+
+
+def test_two_schedulers_at_once_send_one_digest(db: Database) -> None:
+    setup_initiative(db)
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def tick() -> None:
+        barrier.wait()
+        try:
+            results.append(queue(db, MONDAY_0805))
+        except Exception:
+            results.append(0)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [0, 1]
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_scheduler_jobs_have_fixed_ids_and_survive_a_restart(db: Database) -> None:
+    settings = Settings(_env_file=None, database_url=db.url)  # type: ignore[call-arg]
+    for _ in range(2):  # start, stop, start again: the job store is the database
+        scheduler = configure(BackgroundScheduler(), db, settings)
+        scheduler.start(paused=True)
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        scheduler.shutdown(wait=False)
+    assert set(jobs) == {"retention", "weekly_digest", "schouw_messages"}
+    assert jobs["weekly_digest"].coalesce and jobs["weekly_digest"].misfire_grace_time == 540
+
+
+def test_digest_job_runs_from_the_job_store_reference(db: Database) -> None:
+    setup_initiative(db)
+    digest_job(db.url, "Europe/Amsterdam")  # not due now unless it is Monday morning…
+    digest_job(db.url, "Europe/Amsterdam")
+    with db.unit_of_work() as session:
+        keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
+    assert len(keys) == len(set(keys)) <= 1
