@@ -87,7 +87,7 @@ class RateLimiter:
         self.recent[chat].append(time.monotonic())
 
 
-def _limit_key(message: OutboxMessage) -> str:
+def _limit_key(message: OutboxMessage | outbox.Due) -> str:
     """What a message counts against: its chat, or for a button notice the press it answers."""
     if message.action == "notice":
         return f"notice:{message.target_message_id}"
@@ -114,9 +114,9 @@ class Deliverer:
         self.poll_seconds = poll_seconds
         self.wakeup = asyncio.Event()
 
-    def _due(self) -> list[int]:
+    def _due(self) -> list[outbox.Due]:
         with self.db.unit_of_work() as session:
-            return outbox.due_ids(session, self.senders)
+            return outbox.due(session, self.senders)
 
     def _claim(self, outbox_id: int) -> OutboxMessage | None:
         with self.db.unit_of_work() as session:
@@ -125,22 +125,20 @@ class Deliverer:
     async def deliver_due(self) -> int:
         """Send what is due now; returns how many were sent."""
         sent = 0
-        for outbox_id in await run_in_threadpool(self._due):
-            message = await run_in_threadpool(self._claim, outbox_id)
+        # A chat at its limit waits for the next round, and so does everything queued after it
+        # for that chat: messages in one chat go out in the order they were queued.
+        waiting: set[str] = set()
+        for candidate in await run_in_threadpool(self._due):
+            key = _limit_key(candidate)
+            if key in waiting or self.limiter.chat_wait(key) > 0:
+                waiting.add(key)
+                continue
+            message = await run_in_threadpool(self._claim, candidate.id)
             if message is None:
-                continue
-            if self.limiter.chat_wait(_limit_key(message)) > 0:
-                await run_in_threadpool(self._release, message)
-                continue
-            await self.limiter.acquire(_limit_key(message))
+                continue  # another deliverer took it
+            await self.limiter.acquire(key)
             sent += await self._deliver(message)
         return sent
-
-    def _release(self, message: OutboxMessage) -> None:
-        """Give a claimed message back without counting an attempt (its chat is at its limit)."""
-        wait = timedelta(seconds=self.limiter.chat_wait(_limit_key(message)))
-        with self.db.unit_of_work() as session:
-            outbox.reschedule(session, message.id, utcnow() + wait, "chat rate", False)
 
     async def _deliver(self, message: OutboxMessage) -> int:
         sender = self.senders[message.channel]

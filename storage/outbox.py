@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
@@ -86,25 +87,39 @@ def enqueue_once(session: Session, reply: Reply) -> int:
     return len(result.all())
 
 
-def due_ids(session: Session, channels: Iterable[str], limit: int = 100) -> list[int]:
-    """Ids of messages that may be sent now, oldest first (expired leases included)."""
+@dataclass(frozen=True)
+class Due:
+    """A message that may be sent now, and what it counts against for rate limits."""
+
+    id: int
+    chat_external_id: str
+    action: str
+    target_message_id: str | None
+
+
+def due(session: Session, channels: Iterable[str], limit: int = 200) -> list[Due]:
+    """Messages that may be sent now, oldest first (expired leases included)."""
     now = utcnow()
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.channel.in_(list(channels)),
-                or_(
-                    (OutboxMessage.status == OutboxStatus.PENDING.value)
-                    & (OutboxMessage.next_attempt_at <= now),
-                    (OutboxMessage.status == OutboxStatus.SENDING.value)
-                    & (OutboxMessage.lease_until < now),
-                ),
-            )
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-            .limit(limit)
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.chat_external_id,
+            OutboxMessage.action,
+            OutboxMessage.target_message_id,
         )
+        .where(
+            OutboxMessage.channel.in_(list(channels)),
+            or_(
+                (OutboxMessage.status == OutboxStatus.PENDING.value)
+                & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == OutboxStatus.SENDING.value)
+                & (OutboxMessage.lease_until < now),
+            ),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     )
+    return [Due(*row) for row in rows]
 
 
 def claim(session: Session, outbox_id: int) -> OutboxMessage | None:
