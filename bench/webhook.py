@@ -122,7 +122,7 @@ def postgres_url() -> str | None:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         engine.dispose()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         print(f"PostgreSQL skipped: {type(error).__name__}")
         return None
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"

@@ -150,7 +150,7 @@ def test_restart_processes_stored_updates_once(
     # As after a crash right after answering 200: the deliveries are stored, none processed.
     with db.unit_of_work() as session:
         for text in (
-            "Er hangt een groep jongeren bij het speeltuintje te schreeuwen",
+            "Goedemorgen allemaal, fijne zondag!",
             "NU vechtpartij op het plein, iemand ligt op de grond!",
         ):
             update = group_message(text)

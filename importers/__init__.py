@@ -1,0 +1,1 @@
+"""Importing a group's history: WhatsApp chat exports and coordinators' spreadsheets."""
