@@ -1,8 +1,9 @@
 """Drive `POST /telegram` over loopback with concurrent clients; print updates/s and latency.
 
 Runs `buurtbot serve` in its own process on SQLite and on PostgreSQL (when reachable), with the
-Bot API stand-in answering the replies, and the same load against a bare Starlette endpoint that
-only answers 200: the ceiling for this stack. Usage: `python bench/webhook.py [--updates N]`.
+Bot API stand-in answering the replies: once as one process that also processes the updates
+(`buurtbot serve`), once as the Procfile runs it (`serve --no-worker` plus `buurtbot worker`).
+The same load goes to a bare Starlette endpoint that only answers 200: the ceiling for this stack. Usage: `python bench/webhook.py [--updates N]`.
 """
 
 from __future__ import annotations
@@ -64,32 +65,54 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
+async def _post(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, body: bytes
+) -> int:
+    """One keep-alive HTTP/1.1 POST; a bare client so the load generator is not the bottleneck."""
+    writer.write(
+        b"POST /telegram HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nX-Telegram-Bot-Api-Secret-Token: " + SECRET.encode()
+        + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    await reader.readexactly(length)
+    return status
+
+
 async def drive(url: str, updates: list[dict[str, object]], concurrency: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
-    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
-    for update in updates:
-        queue.put_nowait(update)
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    bodies = [json.dumps(update).encode() for update in updates]
+    host, port = url.removeprefix("http://").split(":")
+    position = 0
 
-        async def worker() -> None:
-            while not queue.empty():
-                update = queue.get_nowait()
+    async def worker() -> None:
+        nonlocal position
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while position < len(bodies):
+                body = bodies[position]
+                position += 1
                 started = time.perf_counter()
-                response = await client.post(f"{url}/telegram", json=update, headers=headers)
+                status = await _post(reader, writer, host, body)
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise RuntimeError(f"status {response.status_code}")
+                if status != 200:
+                    raise RuntimeError(f"status {status}")
+        finally:
+            writer.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    return len(updates) / elapsed, latencies
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return len(bodies) / (time.perf_counter() - started), latencies
 
 
 def run_case(name: str, command: list[str], env: dict[str, str], port: int, count: int,
-             concurrency: int, health: str) -> dict[str, float | str]:
+             concurrency: int, health: str,
+             helper: list[str] | None = None) -> dict[str, float | str]:
     corpus = texts()
     updates = [
         group_message(corpus[i % len(corpus)], sender=user(1000 + i % 50, f"Lid{i % 50}"))
@@ -97,6 +120,11 @@ def run_case(name: str, command: list[str], env: dict[str, str], port: int, coun
     ]
     process = subprocess.Popen(command, env=env, cwd=env.get("BENCH_CWD"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker = (
+        subprocess.Popen(helper, env=env, cwd=env.get("BENCH_CWD"), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+        if helper else None
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         wait_ready(url + health, process)
@@ -104,8 +132,10 @@ def run_case(name: str, command: list[str], env: dict[str, str], port: int, coun
         asyncio.run(drive(url, [group_message("hallo", update_id=10**9 + i) for i in range(50)], 4))
         rate, latencies = asyncio.run(drive(url, updates, concurrency))
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for running in (process, worker):
+            if running is not None:
+                running.terminate()
+                running.wait(timeout=30)
     ordered = sorted(latencies)
     return {
         "case": name,
@@ -157,15 +187,23 @@ def main() -> None:
             env = {**os.environ, "DATABASE_URL": url, "TELEGRAM_BOT_TOKEN": standin.token,
                    "TELEGRAM_WEBHOOK_SECRET": SECRET, "TELEGRAM_API_URL": api.url,
                    "LOG_LEVEL": "WARNING", "BENCH_CWD": workdir}
+            serve = [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-scheduler"]
             results.append(run_case(
-                f"buurtbot ({name})", [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-                env, port, args.updates, args.concurrency, "/healthz",
+                f"{name}, one process", serve, env, port, args.updates, args.concurrency,
+                "/healthz",
+            ))
+            port = free_port()
+            serve = [sys.executable, "-m", "bot", "serve", "--port", str(port), "--no-scheduler",
+                     "--no-worker"]
+            results.append(run_case(
+                f"{name}, web + worker", serve, env, port, args.updates, args.concurrency,
+                "/healthz", helper=[sys.executable, "-m", "bot", "worker"],
             ))
     bare = float(results[0]["rate"])
     print(f"{args.updates} updates, {args.concurrency} concurrent clients, loopback, {os.cpu_count()} cores")
-    print(f"{'case':<24}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'vs bare':>10}")
+    print(f"{'case':<28}{'updates/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'vs bare':>10}")
     for row in results:
-        print(f"{row['case']:<24}{float(row['rate']):>12.0f}{float(row['p50_ms']):>10.1f}"
+        print(f"{row['case']:<28}{float(row['rate']):>12.0f}{float(row['p50_ms']):>10.1f}"
               f"{float(row['p99_ms']):>10.1f}{float(row['rate']) / bare:>10.2f}")
     print("targets: >= 300 updates/s, p99 < 100 ms on SQLite; >= 0.33 of the bare rate")
 

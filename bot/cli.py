@@ -69,6 +69,9 @@ def serve(
     scheduler: bool = typer.Option(
         True, help="Draai de planner in hetzelfde proces (uit als `buurtbot clock` apart draait)."
     ),
+    worker: bool = typer.Option(
+        True, help="Verwerk berichten in hetzelfde proces (uit als `buurtbot worker` apart draait)."
+    ),
 ) -> None:
     """Start de webapp (Telegram-webhook, /healthz) met de bezorging van berichten."""
     import uvicorn
@@ -80,6 +83,7 @@ def serve(
     setup_logging(settings)
     db = prepared_database(settings)
     runtime = Runtime.build(settings, db, with_scheduler=scheduler)
+    runtime.with_workers = worker
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(
         f"[green]✓ Buurtbot draait op http://{bind_host}:{bind_port}[/green]  "
@@ -107,6 +111,29 @@ def chat(
     settings = settings_or_exit()
     db = prepared_database(settings)
     run_console(db, role=rol, name=naam)
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Start de verwerker (los proces): binnengekomen berichten verwerken en antwoorden bezorgen."""
+    import signal
+
+    from bot.runtime import Runtime
+
+    settings = settings_or_exit()
+    setup_logging(settings)
+    db = prepared_database(settings)
+    runtime = Runtime.build(settings, db)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await runtime.run_workers(stop)
+
+    console.print("[green]✓ Verwerker gestart.[/green]")
+    asyncio.run(run())
 
 
 @app.command()

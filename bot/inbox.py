@@ -49,11 +49,40 @@ class InboxWorker:
         self.on_replies = on_replies
         self.poll_seconds = poll_seconds
         self.wakeup = asyncio.Event()
+        self._waiting: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._writing = False
 
-    def store(self, external_id: str, payload: str) -> bool:
-        """Keep a delivery durably; False for a redelivery. Called from the webhook."""
+    def store_many(self, deliveries: list[tuple[str, str]]) -> None:
+        """Keep deliveries in one transaction; a redelivery changes nothing."""
         with self.db.unit_of_work() as session:
-            return inbox.store(session, self.channel, external_id, payload)
+            inbox.store_many(session, self.channel, deliveries)
+
+    async def store_durably(self, external_id: str, payload: str) -> None:
+        """Keep a delivery before the webhook answers (group commit: requests that arrive while
+        a transaction is being written share the next one)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((external_id, payload, future))
+        if not self._writing:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._write_waiting())
+        await future
+
+    async def _write_waiting(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await run_in_threadpool(
+                        self.store_many, [(key, payload) for key, payload, _ in batch]
+                    )
+                except Exception as error:  # each request answers with it
+                    for _, _, future in batch:
+                        future.set_exception(error)
+                    continue
+                for _, _, future in batch:
+                    future.set_result(None)
+        finally:
+            self._writing = False
 
     def _due(self) -> list[tuple[int, str | None, int]]:
         with self.db.unit_of_work() as session:

@@ -19,6 +19,9 @@ from storage.models import Channel
 
 log = logging.getLogger(__name__)
 
+# A worker in its own process is not woken by the webhook, so it looks for new work often.
+WORKER_POLL_SECONDS = 0.2
+
 
 @dataclass
 class Runtime:
@@ -31,6 +34,8 @@ class Runtime:
     deliverer: Deliverer | None = None
     senders: list[Sender] = field(default_factory=list)
     scheduler: AsyncIOScheduler | None = None
+    # False in a web process when `buurtbot worker` processes and delivers elsewhere.
+    with_workers: bool = True
 
     @classmethod
     def build(
@@ -64,14 +69,30 @@ class Runtime:
 
     async def start(self) -> list[asyncio.Task[None]]:
         tasks: list[asyncio.Task[None]] = []
+        if self.scheduler is not None:
+            self.scheduler.start()
+        if not self.with_workers:
+            return tasks
         if self.telegram is not None and self.telegram_inbox is not None:
             await self.telegram.start()
             tasks.append(asyncio.create_task(self.telegram_inbox.run(), name="telegram-inbox"))
         if self.deliverer is not None and self.senders:
             tasks.append(asyncio.create_task(self.deliverer.run(), name="outbox"))
-        if self.scheduler is not None:
-            self.scheduler.start()
         return tasks
+
+    async def run_workers(self, stop: asyncio.Event) -> None:
+        """Process the inbox and deliver the outbox until `stop` is set (`buurtbot worker`)."""
+        for worker in (self.telegram_inbox, self.deliverer):
+            if worker is not None:
+                worker.poll_seconds = WORKER_POLL_SECONDS
+        tasks = await self.start()
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.stop()
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:

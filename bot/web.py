@@ -50,7 +50,10 @@ def create_app(runtime: Runtime) -> Starlette:
                 raise TypeError("update_id is not an integer")
         except (ValueError, TypeError, KeyError) as error:
             return _error(400, f"not a Telegram update: {type(error).__name__}")
-        await run_in_threadpool(worker.store, str(update_id), body.decode("utf-8"))
+        try:
+            await worker.store_durably(str(update_id), body.decode("utf-8"))
+        except UnicodeDecodeError:
+            return _error(400, "not a Telegram update: not UTF-8")
         worker.wakeup.set()
         return JSONResponse({"ok": True})
 

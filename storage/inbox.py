@@ -36,6 +36,27 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
     return result.first() is not None
 
 
+def store_many(session: Session, channel: str, deliveries: list[tuple[str, str]]) -> None:
+    """Keep several deliveries in one statement; redeliveries are left as they were."""
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(InboundUpdate).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
+        [
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "payload": payload,
+                "status": InboxStatus.PENDING.value,
+                "received_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+            for external_id, payload in deliveries
+        ],
+    )
+
+
 def due_ids(session: Session, channel: str, limit: int = 200) -> list[int]:
     """Pending deliveries whose time has come, in arrival order."""
     return list(
