@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -70,17 +69,6 @@ def test_the_chart_in_english() -> None:
     current, previous = parse_period("oktober", NOW, AMSTERDAM, "en")
     report = build_trend("Merelbuurt", [], current, previous, AMSTERDAM)
     assert decode(render_trend_chart(report, "en"))[0] == 990
-
-
-def test_drawing_takes_less_than_150_ms() -> None:
-    report = busy_report()
-    render_trend_chart(report)  # fonts are loaded once per process
-    timings = []
-    for _ in range(5):
-        started = time.process_time()
-        render_trend_chart(report)
-        timings.append(time.process_time() - started)
-    assert min(timings) < 0.150
 
 
 def test_drawing_leaves_no_pyplot_state_behind() -> None:
