@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -28,42 +29,44 @@ log = logging.getLogger(__name__)
 JOB_STORE_TABLE = "apscheduler_jobs"
 
 
-def retention_job(database_url: str) -> None:
-    """Run the retention purge (referenced by name from the persistent job store)."""
+def _run(job_id: str, database_url: str, work: Callable[[Session], object]) -> None:
+    """Run one job's work in one transaction, under the job's lock; log what it did."""
     db = Database(database_url)
     try:
         with db.unit_of_work() as session:
-            purged = purge_expired(session)
-        log.info("retention: %s", purged)
+            if not hold_job_lock(session, job_id):
+                log.info("%s: another scheduler is on it", job_id)
+                return
+            outcome = work(session)
+        log.info("%s: %s", job_id, outcome)
     finally:
         db.dispose()
+
+
+# The jobs below are referenced by name from the persistent job store: keep their names.
+
+
+def retention_job(database_url: str) -> None:
+    """Delete what is no longer needed."""
+    _run("retention", database_url, purge_expired)
 
 
 def digest_job(database_url: str, zone_name: str) -> None:
-    """Queue the weekly digests that are due (referenced by name from the job store)."""
-    db = Database(database_url)
-    try:
-        with db.unit_of_work() as session:
-            if not hold_job_lock(session, "weekly_digest"):
-                log.info("weekly digest: another scheduler is on it")
-                return
-            queued = queue_weekly_digests(session, datetime.now(UTC), ZoneInfo(zone_name))
-        log.info("weekly digest: %s queued", queued)
-    finally:
-        db.dispose()
+    """Queue the weekly digests that are due."""
+    _run(
+        "weekly_digest",
+        database_url,
+        lambda session: queue_weekly_digests(session, datetime.now(UTC), ZoneInfo(zone_name)),
+    )
 
 
 def schouw_job(database_url: str, zone_name: str) -> None:
-    """Queue schouw reminders and report requests (referenced by name from the job store)."""
-    db = Database(database_url)
-    try:
-        with db.unit_of_work() as session:
-            if not hold_job_lock(session, "schouw_messages"):
-                return
-            queued = queue_schouw_messages(session, datetime.now(UTC), ZoneInfo(zone_name))
-        log.info("schouw messages: %s queued", queued)
-    finally:
-        db.dispose()
+    """Queue schouw reminders and report requests that are due."""
+    _run(
+        "schouw_messages",
+        database_url,
+        lambda session: queue_schouw_messages(session, datetime.now(UTC), ZoneInfo(zone_name)),
+    )
 
 
 def hold_job_lock(session: Session, job_id: str) -> bool:

@@ -8,16 +8,16 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from storage.models import InboundUpdate, InboxStatus, utcnow
 
 MAX_ATTEMPTS = 8
 
 
-def store(session: Session, channel: str, external_id: str, payload: str) -> bool:
-    """Keep a delivery; False when the same one was stored before (a redelivery)."""
+def _row(channel: str, external_id: str, payload: str) -> dict[str, object]:
     now = utcnow()
-    values = {
+    return {
         "channel": channel,
         "external_id": external_id,
         "payload": payload,
@@ -26,11 +26,19 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
         "next_attempt_at": now,
         "attempts": 0,
     }
+
+
+def _insert_new(session: Session) -> Insert:
+    """An insert that leaves a delivery stored before (a redelivery) as it was."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(InboundUpdate).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+
+
+def store(session: Session, channel: str, external_id: str, payload: str) -> bool:
+    """Keep a delivery; False when the same one was stored before (a redelivery)."""
     result = session.execute(
-        insert(InboundUpdate)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        _insert_new(session)
+        .values(**_row(channel, external_id, payload))
         .returning(InboundUpdate.id)
     )
     return result.first() is not None
@@ -38,22 +46,8 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
 
 def store_many(session: Session, channel: str, deliveries: list[tuple[str, str]]) -> None:
     """Keep several deliveries in one statement; redeliveries are left as they were."""
-    now = utcnow()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
-        insert(InboundUpdate).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
-        [
-            {
-                "channel": channel,
-                "external_id": external_id,
-                "payload": payload,
-                "status": InboxStatus.PENDING.value,
-                "received_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-            }
-            for external_id, payload in deliveries
-        ],
+        _insert_new(session), [_row(channel, key, payload) for key, payload in deliveries]
     )
 
 
