@@ -108,46 +108,12 @@ class InboxWorker:
             else:
                 inbox.mark_attempt_failed(session, update_id, attempts, repr(error))
 
-    def _handle_together(self, events: list[tuple[int, IncomingEvent]]) -> int:
-        """Handle several deliveries in one transaction (cheaper than one each); all or none."""
-        with self.db.unit_of_work() as session:
-            replies = 0
-            for update_id, event in events:
-                if inbox.lock_pending(session, update_id) is None:
-                    continue
-                replies += outbox.enqueue(session, handle(session, self.services, event))
-                inbox.mark_done(session, update_id)
-            return replies
-
     async def process_due(self) -> int:
-        """Handle every delivery that is due; returns how many were handled.
-
-        The due deliveries are handled in one transaction; when one of them fails, that
-        transaction is rolled back and each is handled on its own, so one bad delivery is
-        retried later without holding up the others.
-        """
-        events: list[tuple[int, IncomingEvent, int]] = []
+        """Handle every delivery that is due; returns how many were handled."""
+        handled = 0
         for update_id, payload, attempts in await run_in_threadpool(self._due):
             try:
-                events.append((update_id, await self.to_event(payload or "{}"), attempts))
-            except Exception as error:
-                await run_in_threadpool(self._failed, update_id, attempts, error)
-        if not events:
-            return 0
-        try:
-            replies = await run_in_threadpool(
-                self._handle_together, [(update_id, event) for update_id, event, _ in events]
-            )
-        except Exception:
-            return await self._handle_one_by_one(events)
-        if replies:
-            self.on_replies()
-        return len(events)
-
-    async def _handle_one_by_one(self, events: list[tuple[int, IncomingEvent, int]]) -> int:
-        handled = 0
-        for update_id, event, attempts in events:
-            try:
+                event = await self.to_event(payload or "{}")
                 replies = await run_in_threadpool(self._handle, update_id, event)
             except Exception as error:
                 await run_in_threadpool(self._failed, update_id, attempts, error)
