@@ -141,17 +141,22 @@ def clock() -> None:
     """Start de planner (los proces): geplande taken zoals het opruimen van oude gegevens."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from bot.clock import configure
+    from bot.clock import configure, leadership
 
     settings = settings_or_exit()
     setup_logging(settings)
     db = prepared_database(settings)
-    scheduler = configure(BlockingScheduler(), db, settings)
-    console.print(f"[green]✓ Planner gestart ({settings.timezone}).[/green]")
+
+    def standby() -> None:
+        console.print("[yellow]… Er draait al een planner; deze wacht tot die stopt.[/yellow]")
+
     try:
-        scheduler.start()
+        with leadership(db, standby):
+            scheduler = configure(BlockingScheduler(), db, settings)
+            console.print(f"[green]✓ Planner gestart ({settings.timezone}).[/green]")
+            scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        console.print("Planner gestopt.")
 
 
 @app.command()

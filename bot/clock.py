@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -117,3 +119,32 @@ def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> Bas
         misfire_grace_time=4 * 60,
     )
     return scheduler
+
+
+LEADER_LOCK_KEY = int.from_bytes(hashlib.sha256(b"buurtbot-clock").digest()[:8], "big", signed=True)
+STANDBY_SECONDS = 15.0
+
+
+@contextmanager
+def leadership(db: Database, on_standby: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """Be the one active scheduler: on PostgreSQL, hold a session-level advisory lock for as
+    long as the block runs; a second clock waits on standby until the first one stops."""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect() as connection:
+        told = False
+        while not connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK_KEY}
+        ):
+            connection.rollback()
+            if not told:
+                on_standby()
+                told = True
+            time.sleep(STANDBY_SECONDS)
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LEADER_LOCK_KEY})
+            connection.commit()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
@@ -110,3 +114,30 @@ def test_digest_job_runs_from_the_job_store_reference(db: Database) -> None:
     with db.unit_of_work() as session:
         keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
     assert len(keys) == len(set(keys)) <= 1
+
+
+def line_with(process: subprocess.Popen[str], markers: tuple[str, ...]) -> str:
+    """The first line the process writes to stderr that holds one of `markers`."""
+    assert process.stderr is not None
+    for line in process.stderr:
+        if any(marker in line for marker in markers):
+            return line
+    raise AssertionError("the process ended without saying whether it runs")
+
+
+def test_a_second_clock_waits_on_standby(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the leader lock is PostgreSQL's; SQLite runs on one machine")
+    env = {**os.environ, "DATABASE_URL": db.url}
+    command = [sys.executable, "-m", "bot", "clock"]
+    markers = ("Planner gestart", "wacht")
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as first:
+        try:
+            assert "Planner gestart" in line_with(first, markers)
+            with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) as second:
+                try:
+                    assert "wacht" in line_with(second, markers)
+                finally:
+                    second.terminate()
+        finally:
+            first.terminate()
