@@ -11,6 +11,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from handlers.context import Conversation, Services
+from handlers.digest_schedule import handle_digest_schedule
 from handlers.group_post import handle_group_post
 from handlers.messages import (
     BotAddedToGroup,
@@ -37,6 +38,8 @@ COMMANDS: dict[str, CommandHandler] = {
     "rollen": handle_role,
     "trend": handle_trend,
     "schouw": handle_schouw,
+    "weekoverzicht": handle_digest_schedule,
+    "digest": handle_digest_schedule,
 }
 
 

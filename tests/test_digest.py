@@ -19,6 +19,9 @@ from handlers.digest import queue_weekly_digests
 from storage.db import Database
 from storage.directory import bind_chat, record_private_chat, upsert_member
 from storage.models import OutboxMessage, Role
+from tests.conftest import LiveBot
+from tests.standins.telegram_api import TelegramStandIn, admin
+from tests.telegram_updates import GROUP_ID, bot_added, group_message, user
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MONDAY_0805 = datetime(2026, 11, 23, 8, 5, tzinfo=AMSTERDAM)
@@ -141,3 +144,27 @@ def test_a_second_clock_waits_on_standby(db: Database) -> None:
                     second.terminate()
         finally:
             first.terminate()
+
+
+def test_coordinator_moves_the_digest_and_others_may_not(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.admins[GROUP_ID] = [admin(11, "Anja", "creator")]
+    live_bot.post_update(bot_added())
+    telegram_api.wait_for(1)
+    live_bot.post_update(group_message("/weekoverzicht", sender=user(30, "Kees")))
+    assert "maandag om 08:00" in telegram_api.wait_for(2)[1].params["text"]
+    live_bot.post_update(group_message("/weekoverzicht vrijdag 17:30", sender=user(30, "Kees")))
+    assert "coördinator" in telegram_api.wait_for(3)[2].params["text"]
+    live_bot.post_update(group_message("/weekoverzicht vr 17:30", sender=user(11, "Anja")))
+    assert "vrijdag om 17:30" in telegram_api.wait_for(4)[3].params["text"]
+    with db.unit_of_work() as session:
+        chat, _ = bind_chat(session, "telegram", str(GROUP_ID), None, True)
+        initiative = chat.initiative
+        assert (initiative.digest_weekday, initiative.digest_hour, initiative.digest_minute) == (
+            4,
+            17,
+            30,
+        )
+    live_bot.post_update(group_message("/weekoverzicht blauwe maan", sender=user(11, "Anja")))
+    assert "Welke dag" in telegram_api.wait_for(5)[4].params["text"]
