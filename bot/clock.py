@@ -78,8 +78,14 @@ def hold_job_lock(session: Session, job_id: str) -> bool:
     """
     if session.get_bind().dialect.name != "postgresql":
         return True
-    key = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:8], "big", signed=True)
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
+    return bool(
+        session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": lock_key(job_id)})
+    )
+
+
+def lock_key(name: str) -> int:
+    """The 64-bit PostgreSQL advisory-lock key for a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> BaseScheduler:
@@ -121,7 +127,7 @@ def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> Bas
     return scheduler
 
 
-LEADER_LOCK_KEY = int.from_bytes(hashlib.sha256(b"buurtbot-clock").digest()[:8], "big", signed=True)
+LEADER_LOCK_KEY = lock_key("buurtbot-clock")
 STANDBY_SECONDS = 15.0
 
 

@@ -51,10 +51,10 @@ def partners_text(roles: str, language: str) -> str:
     return ", ".join(text(f"role_{role}", language) for role in roles.split(",") if role)
 
 
-def counts_text(event: Event, conversation_language: str, answers: dict[str, int]) -> str:
+def counts_text(language: str, answers: dict[str, int]) -> str:
     return text(
         "schouw_counts",
-        conversation_language,
+        language,
         yes=answers.get(RsvpAnswer.YES.value, 0),
         maybe=answers.get(RsvpAnswer.MAYBE.value, 0),
         no=answers.get(RsvpAnswer.NO.value, 0),
@@ -77,7 +77,7 @@ def invitation_text(event: Event, zone: ZoneInfo, language: str, answers: dict[s
         when=when_text(event.starts_at, zone, language),
         location=event.location or "?",
         partners_line=text("schouw_partners", language, partners=partners) if partners else "",
-        counts=counts_text(event, language, answers),
+        counts=counts_text(language, answers),
     )
 
 
@@ -159,7 +159,7 @@ def _list(conversation: Conversation) -> list[Reply]:
                 partners=text("schouw_list_partners", language, partners=partners)
                 if partners
                 else "",
-                counts=counts_text(event, language, events.counts(conversation.session, event.id)),
+                counts=counts_text(language, events.counts(conversation.session, event.id)),
             )
         )
     return [conversation.say("schouw_list", items="\n".join(items))]

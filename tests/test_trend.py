@@ -73,8 +73,8 @@ def test_coordinator_gets_trend_with_chart_in_the_group(
     assert int(photo.params["chat_id"]) == GROUP_ID
     assert photo.params["photo"][:8] == b"\x89PNG\r\n\x1a\n"
     caption = photo.params["caption"]
-    assert "17" in caption  # incidents in the period
-    assert "inbraak" in caption.lower()
+    assert "17 meldingen" in caption  # incidents in the period, not posts
+    assert "inbraak 14" in caption
 
 
 def test_trend_goes_privately_when_the_coordinator_talks_to_the_bot(
@@ -125,7 +125,7 @@ def test_trend_from_the_command_line(db: Database, tmp_path: os.PathLike[str]) -
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert "diefstal" in result.stdout.lower() and "5" in result.stdout
+    assert "5 meldingen" in result.stdout and "diefstal 5" in result.stdout
     with open(png, "rb") as file:
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
     unknown = subprocess.run(
