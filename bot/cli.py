@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from bot.events_cli import association_app, events_app, initiative_app
 from config.settings import Settings, SettingsError, load_settings
 from importers.cli import import_app
 from nlp.cli import classify_command, nlp_app
@@ -28,6 +29,9 @@ app.add_typer(nlp_app, name="nlp")
 app.add_typer(db_app, name="db")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(import_app, name="import")
+app.add_typer(events_app, name="events")
+app.add_typer(association_app, name="vereniging")
+app.add_typer(initiative_app, name="initiative")
 app.command("classify")(classify_command)
 
 
@@ -43,8 +47,10 @@ def setup_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # httpx logs every request URL, and a Bot API URL contains the bot token.
+    # httpx logs every request URL, and a Bot API URL contains the bot token; Twilio's client
+    # logs requests that name phone numbers.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("twilio").setLevel(logging.WARNING)
 
 
 def prepared_database(settings: Settings) -> Database:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from handlers.digest import queue_weekly_digests
+from handlers.regional_events import queue_reminders
 from handlers.schouw_schedule import queue_schouw_messages
 from storage.db import Database
 from storage.retention import purge_expired
@@ -68,6 +69,15 @@ def schouw_job(database_url: str, zone_name: str) -> None:
         "schouw_messages",
         database_url,
         lambda session: queue_schouw_messages(session, datetime.now(UTC), ZoneInfo(zone_name)),
+    )
+
+
+def regional_event_job(database_url: str, zone_name: str) -> None:
+    """Queue the reminders of the association's events that are due."""
+    _run(
+        "regional_event_reminders",
+        database_url,
+        lambda session: queue_reminders(session, datetime.now(UTC), ZoneInfo(zone_name)),
     )
 
 
@@ -123,6 +133,15 @@ def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> Bas
         args=[settings.database_url, settings.timezone],
         replace_existing=True,
         misfire_grace_time=4 * 60,
+    )
+    scheduler.add_job(
+        regional_event_job,
+        "cron",
+        minute="2-59/15",
+        id="regional_event_reminders",
+        args=[settings.database_url, settings.timezone],
+        replace_existing=True,
+        misfire_grace_time=14 * 60,
     )
     return scheduler
 

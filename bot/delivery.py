@@ -49,16 +49,28 @@ class Sender(Protocol):
 
 
 class RateLimiter:
-    """Keeps sends under an overall rate, a per-chat rate and a per-chat per-minute cap."""
+    """Keeps sends under an overall rate, a per-chat rate and a per-chat per-minute cap.
+
+    The overall rate holds in every window of one second, not just on average: sends are spaced
+    evenly, and a send waits until the one `per_second` sends before it is a second (plus a small
+    margin for the network's jitter) in the past.
+    """
 
     def __init__(
-        self, per_second: float, per_chat_interval: float, per_chat_per_minute: int
+        self,
+        per_second: float,
+        per_chat_interval: float,
+        per_chat_per_minute: int,
+        window_margin: float = 0.02,
     ) -> None:
         self.interval = 1.0 / per_second
+        self.per_window = max(1, int(per_second))
+        self.window = 1.0 + window_margin
         self.per_chat_interval = per_chat_interval
         self.per_chat_per_minute = per_chat_per_minute
         self.next_slot = 0.0
         self.paused_until = 0.0
+        self.starts: deque[float] = deque(maxlen=self.per_window)
         self.recent: defaultdict[str, deque[float]] = defaultdict(deque)
 
     def pause(self, seconds: float) -> None:
@@ -70,21 +82,25 @@ class RateLimiter:
         sent = self.recent[chat]
         while sent and now - sent[0] >= 60:
             sent.popleft()
-        wait = 0.0
-        if sent:
-            wait = max(wait, sent[-1] + self.per_chat_interval - now)
+        if not sent:
+            del self.recent[chat]  # keeps the map as small as the chats being written to
+            return 0.0
+        wait = sent[-1] + self.per_chat_interval - now
         if len(sent) >= self.per_chat_per_minute:
             wait = max(wait, sent[0] + 60 - now)
-        return wait
+        return max(wait, 0.0)
 
     async def acquire(self, chat: str) -> None:
-        """Wait for the overall slot; the caller has checked the chat is free."""
+        """Wait for the next overall slot; the caller has checked the chat is free."""
         now = time.monotonic()
         start = max(now, self.next_slot, self.paused_until)
+        if len(self.starts) == self.per_window:
+            start = max(start, self.starts[0] + self.window)
         self.next_slot = start + self.interval
+        self.starts.append(start)
+        self.recent[chat].append(start)
         if start > now:
             await asyncio.sleep(start - now)
-        self.recent[chat].append(time.monotonic())
 
 
 def _limit_key(message: OutboxMessage | outbox.Due) -> str:
@@ -98,52 +114,72 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 300) * (0.5 + random.random() / 2))
 
 
-class Deliverer:
-    """Sends due outbox messages for the given senders until stopped."""
+class Lane:
+    """One channel's deliveries: its own limits, several sends in flight, one per chat at a time."""
 
     def __init__(
         self,
         db: Database,
-        senders: list[Sender],
-        limiter: RateLimiter | None = None,
-        poll_seconds: float = 1.0,
+        sender: Sender,
+        limiter: RateLimiter,
+        max_in_flight: int,
+        lease: timedelta,
     ) -> None:
         self.db = db
-        self.senders = {sender.channel: sender for sender in senders}
-        self.limiter = limiter or RateLimiter(30, 1.0, 20)
-        self.poll_seconds = poll_seconds
-        self.wakeup = asyncio.Event()
+        self.sender = sender
+        self.limiter = limiter
+        self.lease = lease
+        self.slots = asyncio.Semaphore(max_in_flight)
+        self.busy_chats: set[str] = set()
+        self.in_flight: set[asyncio.Task[int]] = set()
+        self.stopping = False
 
     def _due(self) -> list[outbox.Due]:
         with self.db.unit_of_work() as session:
-            return outbox.due(session, self.senders)
+            return outbox.due(session, [self.sender.channel])
 
     def _claim(self, outbox_id: int) -> OutboxMessage | None:
         with self.db.unit_of_work() as session:
-            return outbox.claim(session, outbox_id)
+            return outbox.claim(session, outbox_id, self.lease)
 
     async def deliver_due(self) -> int:
         """Send what is due now; returns how many were sent."""
-        sent = 0
         # A chat at its limit waits for the next round, and so does everything queued after it
         # for that chat: messages in one chat go out in the order they were queued.
         waiting: set[str] = set()
         for candidate in await run_in_threadpool(self._due):
+            if self.stopping:
+                break
             key = _limit_key(candidate)
-            if key in waiting or self.limiter.chat_wait(key) > 0:
+            if key in waiting or key in self.busy_chats or self.limiter.chat_wait(key) > 0:
                 waiting.add(key)
                 continue
+            await self.slots.acquire()
             message = await run_in_threadpool(self._claim, candidate.id)
-            if message is None:
-                continue  # another deliverer took it
+            if message is None:  # another deliverer took it
+                self.slots.release()
+                continue
             await self.limiter.acquire(key)
-            sent += await self._deliver(message)
-        return sent
+            self.busy_chats.add(key)
+            task = asyncio.create_task(self._deliver(message, key))
+            self.in_flight.add(task)
+        results = await asyncio.gather(*self.in_flight, return_exceptions=True)
+        self.in_flight.clear()
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("recording a delivery failed: %r", result)
+        return sum(result for result in results if isinstance(result, int))
 
-    async def _deliver(self, message: OutboxMessage) -> int:
-        sender = self.senders[message.channel]
+    async def _deliver(self, message: OutboxMessage, key: str) -> int:
         try:
-            channel_message_id = await sender.send(message)
+            return await self._send(message)
+        finally:
+            self.busy_chats.discard(key)
+            self.slots.release()
+
+    async def _send(self, message: OutboxMessage) -> int:
+        try:
+            channel_message_id = await self.sender.send(message)
         except RetryLater as error:
             self.limiter.pause(error.seconds)
             await run_in_threadpool(
@@ -179,13 +215,65 @@ class Deliverer:
         with self.db.unit_of_work() as session:
             outbox.mark_sent(session, message.id, channel_message_id)
 
+
+class Deliverer:
+    """Sends due outbox messages, one lane per channel, until stopped.
+
+    Each channel has its own limits (`limiters`, or one shared `limiter`). `shutdown` lets the
+    sends in flight finish and be recorded before it returns, so a restart sends nobody a
+    message twice; only a hard kill can leave a send in flight unrecorded, and that message
+    goes out again once its lease runs out (at least once, never lost).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        senders: list[Sender],
+        limiter: RateLimiter | None = None,
+        poll_seconds: float = 1.0,
+        limiters: dict[str, RateLimiter] | None = None,
+        max_in_flight: int = 8,
+        lease: timedelta = outbox.LEASE,
+    ) -> None:
+        self.db = db
+        self.lanes = {
+            sender.channel: Lane(
+                db,
+                sender,
+                (limiters or {}).get(sender.channel) or limiter or RateLimiter(30, 1.0, 20),
+                max_in_flight,
+                lease,
+            )
+            for sender in senders
+        }
+        self.poll_seconds = poll_seconds
+        self.wakeup = asyncio.Event()
+        self.stopping = False
+        self.stopped = asyncio.Event()
+
+    async def deliver_due(self) -> int:
+        """One round in every lane at once; returns how many were sent."""
+        return sum(await asyncio.gather(*(lane.deliver_due() for lane in self.lanes.values())))
+
     async def run(self) -> None:
-        """Deliver until cancelled, waking on new messages or every `poll_seconds`."""
-        while True:
-            try:
-                await self.deliver_due()
-            except Exception:
-                log.exception("delivery round failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
-            self.wakeup.clear()
+        """Deliver until `shutdown` (or cancelled), waking on new messages or every `poll_seconds`."""
+        try:
+            while not self.stopping:
+                try:
+                    await self.deliver_due()
+                except Exception:
+                    log.exception("delivery round failed; trying again")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
+                self.wakeup.clear()
+        finally:
+            self.stopped.set()
+
+    async def shutdown(self, timeout: float = 30) -> None:
+        """Stop taking new messages; wait for the sends in flight to finish and be recorded."""
+        self.stopping = True
+        for lane in self.lanes.values():
+            lane.stopping = True
+        self.wakeup.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopped.wait(), timeout)

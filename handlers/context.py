@@ -33,6 +33,9 @@ class Services:
     classifier: TextClassifier
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Amsterdam"))
     now: Callable[[], datetime] = _utcnow
+    # The bot's WhatsApp number ("whatsapp:+31..."), for telling people where to join; None
+    # when the WhatsApp channel is off.
+    whatsapp_number: str | None = None
 
 
 @dataclass(slots=True)

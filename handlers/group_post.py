@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from handlers.context import Conversation
 from handlers.messages import Reply
+from nlp.classifier import Classification
 from storage.incidents import link_to_incident
 from storage.messages import store_message
 
 
-def handle_group_post(conversation: Conversation) -> list[Reply]:
-    """Classify and store a group post; an urgent signal gets the SAAR reminder at once."""
+def label_and_store(conversation: Conversation) -> tuple[Classification, bool]:
+    """Classify the post and store it with its labels; False when it was stored before."""
     assert conversation.chat is not None
     labels = conversation.services.classifier.classify(conversation.message.text)
     stored = store_message(
@@ -20,8 +21,18 @@ def handle_group_post(conversation: Conversation) -> list[Reply]:
         labels=labels,
     )
     if stored is None:
-        return []
+        return labels, False
     link_to_incident(conversation.session, stored)
-    if not (labels.kind == "signaal" and labels.urgent):
+    return labels, True
+
+
+def is_urgent_signal(labels: Classification) -> bool:
+    return labels.kind == "signaal" and labels.urgent
+
+
+def handle_group_post(conversation: Conversation) -> list[Reply]:
+    """Classify and store a group post; an urgent signal gets the SAAR reminder at once."""
+    labels, new = label_and_store(conversation)
+    if not (new and is_urgent_signal(labels)):
         return []
     return [conversation.answer("saar_reminder")]

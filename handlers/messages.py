@@ -100,3 +100,6 @@ class Reply:
     target_message_id: str | None = None
     # Sent once ever per key (a digest, a reminder); also how a reply to this message is routed.
     key: str | None = None
+    # WhatsApp outside the 24-hour window: the approved template to send instead, and its values.
+    template: str | None = None
+    template_values: tuple[tuple[str, str], ...] = ()

@@ -21,14 +21,25 @@ from handlers.messages import (
     IncomingMessage,
     Reply,
 )
+from handlers.regional_events import BUTTON_PREFIX, handle_event_command, handle_regional_button
 from handlers.roles import handle_role
 from handlers.schouw import handle_button_press, handle_schouw, route_reply
 from handlers.start import handle_bot_added, handle_help, handle_start
 from handlers.trend import handle_trend
-from storage.directory import bind_chat, record_private_chat, upsert_member
+from handlers.whatsapp import (
+    handle_join,
+    handle_join_code,
+    handle_relay_choice,
+    handle_stop,
+    handle_whatsapp_post,
+)
+from storage.directory import bind_chat, find_chat, record_private_chat, upsert_member
+from storage.models import Channel
 from storage.outbox import key_of_sent_message
+from storage.whatsapp import touch_inbound
 
 CommandHandler = Callable[[Conversation, str], list[Reply]]
+WHATSAPP = Channel.WHATSAPP.value
 
 COMMANDS: dict[str, CommandHandler] = {
     "start": handle_start,
@@ -40,25 +51,48 @@ COMMANDS: dict[str, CommandHandler] = {
     "schouw": handle_schouw,
     "weekoverzicht": handle_digest_schedule,
     "digest": handle_digest_schedule,
+    "aanmelden": handle_join,
+    "stop": handle_stop,
+    "aanmeldcode": handle_join_code,
+    "doorsturen": handle_relay_choice,
+    "evenement": handle_event_command,
 }
+# On WhatsApp people type commands as plain words ("trend", "STOP"); punctuation after is fine.
+_BARE_WORD_TRAILER = "?!.:,"
 
 
-def parse_command(text: str) -> tuple[str, str] | None:
-    """`/rol@buurtbot coordinator` → ("rol", "coordinator"); None for a plain message."""
-    if not text.startswith("/"):
-        return None
-    head, _, args = text[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
-    return (name, args.strip()) if name else None
+def parse_command(text: str, bare_words: bool = False) -> tuple[str, str] | None:
+    """`/rol@buurtbot coordinator` → ("rol", "coordinator"); None for a plain message.
+
+    With `bare_words` (WhatsApp), a message starting with a command's name counts too.
+    """
+    if text.startswith("/"):
+        head, _, args = text[1:].partition(" ")
+        name = head.split("@", 1)[0].lower()
+        return (name, args.strip()) if name else None
+    if bare_words:
+        head, _, args = text.strip().partition(" ")
+        name = head.rstrip(_BARE_WORD_TRAILER).lower()
+        if name in COMMANDS:
+            return name, args.strip()
+    return None
 
 
 def _conversation(session: Session, services: Services, message: IncomingMessage) -> Conversation:
-    if not message.chat.is_group:
+    if message.chat.channel == WHATSAPP:
+        # One-to-one, but bound to an initiative once the number joined with its code.
+        touch_inbound(session, message.chat.external_id, message.sent_at)
+        found = find_chat(session, WHATSAPP, message.chat.external_id)
+        if found is None:
+            return Conversation(session, services, message, None, None, None)
+        chat = found
+    elif not message.chat.is_group:
         record_private_chat(session, message.chat.channel, message.sender.external_id)
         return Conversation(session, services, message, None, None, None)
-    chat, _ = bind_chat(
-        session, message.chat.channel, message.chat.external_id, message.chat.title, True
-    )
+    else:
+        chat, _ = bind_chat(
+            session, message.chat.channel, message.chat.external_id, message.chat.title, True
+        )
     member = upsert_member(
         session,
         chat.initiative_id,
@@ -84,9 +118,11 @@ def handle(session: Session, services: Services, event: IncomingEvent) -> list[R
     if isinstance(event, BotAddedToGroup):
         return handle_bot_added(session, event)
     if isinstance(event, ButtonPressed):
+        if event.data.startswith(f"{BUTTON_PREFIX}:"):
+            return handle_regional_button(session, services, event)
         return handle_button_press(session, services, event)
     conversation = _conversation(session, services, event)
-    command = parse_command(event.text)
+    command = parse_command(event.text, bare_words=event.chat.channel == WHATSAPP)
     if command is not None:
         name, args = command
         handler = COMMANDS.get(name)
@@ -97,6 +133,10 @@ def handle(session: Session, services: Services, event: IncomingEvent) -> list[R
         routed = _route_reply(conversation, event.reply_to.message_id)
         if routed is not None:
             return routed
+    if event.chat.channel == WHATSAPP:
+        if conversation.chat is None:
+            return [conversation.say("whatsapp_not_joined")]
+        return handle_whatsapp_post(conversation)
     if conversation.chat is None:
         return [conversation.say("private_post")]
     return handle_group_post(conversation)

@@ -132,3 +132,16 @@ def parse_schouw(text: str, now: datetime) -> SchouwPlan:
         partners=partners,
         unreadable_day=rest if rest and day is None else None,
     )
+
+
+def parse_when(text: str, now: datetime) -> datetime | None:
+    """A day and a time ('12 december 19:30', 'vrijdag 20:00') in `now`'s zone; None when
+    either is missing or unreadable."""
+    rest = " ".join(text.split())
+    match = _TIME.search(rest)
+    if match is None:
+        return None
+    at = time(int(match["hour"]), int(match["minute"] or 0))
+    rest = (rest[: match.start()] + " " + rest[match.end() :]).strip(" ,.")
+    day = _day(rest, now) if rest else None
+    return datetime.combine(day, at, tzinfo=now.tzinfo) if day else None

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false as sa_false
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -114,6 +115,16 @@ class Initiative(Base):
     digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     digest_hour: Mapped[int] = mapped_column(Integer, default=8, server_default="8")
     digest_minute: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What a WhatsApp member gives with AANMELDEN to join; made when a coordinator asks for it.
+    join_code: Mapped[str | None] = mapped_column(String(12), unique=True)
+    # Where members' WhatsApp posts are passed on (`WhatsAppRelay`).
+    whatsapp_relay: Mapped[str] = mapped_column(
+        String(20), default="coordinatoren", server_default="coordinatoren"
+    )
+    # The association's own initiative, which holds its staff (role vereniging); never invited.
+    is_association: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
 
     chats: Mapped[list[Chat]] = relationship(back_populates="initiative")
 
@@ -234,6 +245,10 @@ class OutboxMessage(Base):
     # What to do: send a new message, edit `target_message_id`, or answer a button press.
     action: Mapped[str] = mapped_column(String(10), default="send", server_default="send")
     target_message_id: Mapped[str | None] = mapped_column(String(64))
+    # WhatsApp outside the 24-hour window: the approved template (config/whatsapp.toml) to
+    # use instead of free text, and its values as a JSON object.
+    template: Mapped[str | None] = mapped_column(String(40))
+    template_values: Mapped[str | None] = mapped_column(Text)
 
 
 class MessageSource(enum.StrEnum):
@@ -306,6 +321,8 @@ class PrivateChat(Base):
     channel: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = _now_column()
+    # WhatsApp allows free text only within 24 hours of the person's last message.
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EventStatus(enum.StrEnum):
@@ -370,5 +387,102 @@ class Rsvp(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(10))
+    answered_at: Mapped[datetime] = _now_column()
+
+
+class WhatsAppRelay(enum.StrEnum):
+    """Where an initiative's WhatsApp posts are passed on."""
+
+    COORDINATORS = "coordinatoren"
+    GROUP = "groep"
+    NOBODY = "niemand"
+
+
+# Twilio's message statuses in the order they happen; a status callback never moves one back.
+DELIVERY_STATUS_RANK: dict[str, int] = {
+    "accepted": 1,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "delivered": 4,
+    "read": 5,
+}
+
+
+class DeliveryStatus(Base):
+    """The newest status the channel reported for a message the bot sent (Twilio callbacks)."""
+
+    __tablename__ = "delivery_statuses"
+    __table_args__ = (UniqueConstraint("channel", "channel_message_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    channel_message_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    rank: Mapped[int] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = _now_column()
+
+
+class AudienceKind(enum.StrEnum):
+    """Who a regional event is for."""
+
+    ALL = "alle"
+    PROVINCE = "provincie"
+    MUNICIPALITIES = "gemeente"
+
+
+class RegionalEventStatus(enum.StrEnum):
+    DRAFT = "draft"  # made, not yet sent: the organiser confirms the audience first
+    INVITED = "invited"
+    CANCELLED = "cancelled"
+
+
+class RegionalEvent(Base):
+    """An activity of the association, to which many initiatives are invited."""
+
+    __tablename__ = "regional_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    location: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(String(20), default=AudienceKind.ALL.value)
+    # Province name, or municipality names separated by commas.
+    audience_places: Mapped[str] = mapped_column(String(500), default="")
+    min_level: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default=RegionalEventStatus.DRAFT.value)
+    # Who made it: a member with the vereniging role, or empty when made from the command line.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now_column()
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RegionalInvitation(Base):
+    """One chat invited to a regional event: a Telegram group or a WhatsApp member."""
+
+    __tablename__ = "regional_invitations"
+    __table_args__ = (UniqueConstraint("event_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("regional_events.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+
+
+class RegionalRsvp(Base):
+    """A member's answer to a regional event; the newest answer counts."""
+
+    __tablename__ = "regional_rsvps"
+    __table_args__ = (UniqueConstraint("event_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("regional_events.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
     answer: Mapped[str] = mapped_column(String(10))
     answered_at: Mapped[datetime] = _now_column()

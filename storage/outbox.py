@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +30,10 @@ def _columns(reply: Reply) -> dict[str, object]:
         else None,
         "action": reply.action,
         "target_message_id": reply.target_message_id,
+        "template": reply.template,
+        "template_values": json.dumps(dict(reply.template_values), ensure_ascii=False)
+        if reply.template_values
+        else None,
     }
 
 
@@ -87,6 +91,30 @@ def enqueue_once(session: Session, reply: Reply) -> int:
     return len(result.all())
 
 
+def enqueue_many_once(session: Session, replies: Sequence[Reply]) -> None:
+    """Queue many keyed replies in one statement (a broadcast); keys queued before are skipped."""
+    if not replies:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    rows = [
+        {
+            **_columns(reply),
+            "dedupe_key": reply.key,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for reply in replies
+    ]
+    for start in range(0, len(rows), 1000):
+        session.execute(
+            insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+            rows[start : start + 1000],
+        )
+
+
 @dataclass(frozen=True)
 class Due:
     """A message that may be sent now, and what it counts against for rate limits."""
@@ -122,7 +150,7 @@ def due(session: Session, channels: Iterable[str], limit: int = 200) -> list[Due
     return [Due(*row) for row in rows]
 
 
-def claim(session: Session, outbox_id: int) -> OutboxMessage | None:
+def claim(session: Session, outbox_id: int, lease: timedelta = LEASE) -> OutboxMessage | None:
     """Take one message for sending; None when another deliverer took it first."""
     now = utcnow()
     claimed = session.execute(
@@ -135,7 +163,7 @@ def claim(session: Session, outbox_id: int) -> OutboxMessage | None:
                 & (OutboxMessage.lease_until < now),
             ),
         )
-        .values(status=OutboxStatus.SENDING.value, lease_until=now + LEASE)
+        .values(status=OutboxStatus.SENDING.value, lease_until=now + lease)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None

@@ -8,10 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import InboundUpdate, InboxStatus, Message, OutboxMessage, OutboxStatus, utcnow
+from storage.models import (
+    Channel,
+    InboundUpdate,
+    InboxStatus,
+    Message,
+    OutboxMessage,
+    OutboxStatus,
+    PrivateChat,
+    utcnow,
+)
 
 PROCESSED_UPDATES_KEPT = timedelta(days=7)
 SENT_MESSAGES_KEPT = timedelta(days=30)
@@ -41,6 +50,19 @@ def purge_expired(session: Session) -> Purged:
             OutboxMessage.sent_at < now - SENT_MESSAGES_KEPT,
         )
     )
+    # A number that sent STOP is forgotten: its last messages (the goodbye) go as soon as sent.
+    forgotten = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.channel == Channel.WHATSAPP.value,
+            OutboxMessage.status.in_([OutboxStatus.SENT.value, OutboxStatus.FAILED.value]),
+            OutboxMessage.chat_external_id.not_in(
+                select(PrivateChat.external_id).where(
+                    PrivateChat.channel == Channel.WHATSAPP.value
+                )
+            ),
+            OutboxMessage.chat_external_id.not_like("vergeten:%"),
+        )
+    )
     texts = session.execute(
         update(Message)
         .where(Message.sent_at < now - MESSAGE_TEXT_KEPT, Message.text != "")
@@ -48,6 +70,6 @@ def purge_expired(session: Session) -> Purged:
     )
     return Purged(
         updates.rowcount,  # type: ignore[attr-defined]
-        sent.rowcount,  # type: ignore[attr-defined]
+        sent.rowcount + forgotten.rowcount,  # type: ignore[attr-defined]
         texts.rowcount,  # type: ignore[attr-defined]
     )
