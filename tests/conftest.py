@@ -17,11 +17,14 @@ from config.settings import Settings
 from storage.db import Database
 from tests.standins.server import LoopbackServer
 from tests.standins.telegram_api import TelegramStandIn
+from tests.standins.twilio_api import TwilioStandIn
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 WEBHOOK_SECRET = "s3cret-webhook-token-for-tests"
+# What Twilio is told the bot's address is; the app itself listens on loopback (behind a "proxy").
+PUBLIC_URL = "https://buurtbot.example.nl"
 
 
 def _postgres_reachable() -> str | None:
@@ -77,7 +80,20 @@ def telegram_api() -> Iterator[TelegramStandIn]:
         yield standin
 
 
-def make_settings(database_url: str, telegram_api: TelegramStandIn | None) -> Settings:
+@pytest.fixture
+def twilio_api() -> Iterator[TwilioStandIn]:
+    standin = TwilioStandIn()
+    with LoopbackServer(standin.app()) as server:
+        standin.url = server.url
+        yield standin
+
+
+def make_settings(
+    database_url: str,
+    telegram_api: TelegramStandIn | None,
+    twilio_api: TwilioStandIn | None = None,
+    **more: object,
+) -> Settings:
     values: dict[str, object] = {"database_url": database_url}
     if telegram_api is not None:
         values.update(
@@ -85,6 +101,15 @@ def make_settings(database_url: str, telegram_api: TelegramStandIn | None) -> Se
             telegram_webhook_secret=WEBHOOK_SECRET,
             telegram_api_url=telegram_api.url,  # type: ignore[attr-defined]
         )
+    if twilio_api is not None:
+        values.update(
+            twilio_account_sid=twilio_api.account_sid,
+            twilio_auth_token=twilio_api.auth_token,
+            twilio_whatsapp_from=twilio_api.sender,
+            twilio_api_url=twilio_api.url,
+            public_url=PUBLIC_URL,
+        )
+    values.update(more)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
@@ -106,15 +131,24 @@ class LiveBot:
 class LiveBotFactory:
     """Starts (and restarts) the app against one database and one Bot API stand-in."""
 
-    def __init__(self, db: Database, telegram_api: TelegramStandIn) -> None:
+    def __init__(
+        self,
+        db: Database,
+        telegram_api: TelegramStandIn,
+        twilio_api: TwilioStandIn | None = None,
+        **settings: object,
+    ) -> None:
         self.db = db
         self.telegram_api = telegram_api
+        self.twilio_api = twilio_api
+        self.settings = settings
         self.servers: list[LoopbackServer] = []
         self.clients: list[httpx.Client] = []
 
     def start(self) -> LiveBot:
-        runtime = Runtime.build(make_settings(self.db.url, self.telegram_api), self.db)
-        for worker in (runtime.telegram_inbox, runtime.deliverer):
+        settings = make_settings(self.db.url, self.telegram_api, self.twilio_api, **self.settings)
+        runtime = Runtime.build(settings, self.db)
+        for worker in (*runtime.inboxes, runtime.deliverer):
             if worker is not None:
                 worker.poll_seconds = 0.05
         server = LoopbackServer(create_app(runtime)).start()
@@ -139,3 +173,18 @@ def live_bots(db: Database, telegram_api: TelegramStandIn) -> Iterator[LiveBotFa
 @pytest.fixture
 def live_bot(live_bots: LiveBotFactory) -> LiveBot:
     return live_bots.start()
+
+
+@pytest.fixture
+def whatsapp_bots(
+    db: Database, telegram_api: TelegramStandIn, twilio_api: TwilioStandIn
+) -> Iterator[LiveBotFactory]:
+    """The app with both Telegram and WhatsApp (Twilio) switched on, behind PUBLIC_URL."""
+    factory = LiveBotFactory(db, telegram_api, twilio_api)
+    yield factory
+    factory.stop()
+
+
+@pytest.fixture
+def whatsapp_bot(whatsapp_bots: LiveBotFactory) -> LiveBot:
+    return whatsapp_bots.start()
