@@ -13,7 +13,6 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
