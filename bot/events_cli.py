@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import typer
@@ -32,11 +34,17 @@ initiative_app = typer.Typer(
 ASSOCIATION_NAME = "Landelijke Vereniging Veiligheidsinitiatief"
 
 
-def _database() -> tuple[Settings, Database]:
+@contextmanager
+def open_database() -> Iterator[tuple[Settings, Database]]:
+    """The settings and the database, closed again when the command is done."""
     from bot.cli import prepared_database, settings_or_exit
 
     settings = settings_or_exit()
-    return settings, prepared_database(settings)
+    db = prepared_database(settings)
+    try:
+        yield settings, db
+    finally:
+        db.dispose()
 
 
 def _initiative(session: Session, name: str) -> Initiative:
@@ -76,18 +84,18 @@ def association_add(
     from storage.directory import upsert_member
 
     channel, external_id = _person(telegram, whatsapp)
-    _, db = _database()
-    with db.unit_of_work() as session:
-        association = session.scalars(
-            select(Initiative).where(Initiative.is_association.is_(True))
-        ).first()
-        if association is None:
-            association = Initiative(name=ASSOCIATION_NAME, is_association=True)
-            session.add(association)
-            session.flush()
-        member = upsert_member(session, association.id, channel, external_id, naam, None)
-        member.role = Role.VERENIGING.value
-    console.print(f"[green]✓ {naam} heeft nu de rol vereniging ({channel}).[/green]")
+    with open_database() as (_, db):
+        with db.unit_of_work() as session:
+            association = session.scalars(
+                select(Initiative).where(Initiative.is_association.is_(True))
+            ).first()
+            if association is None:
+                association = Initiative(name=ASSOCIATION_NAME, is_association=True)
+                session.add(association)
+                session.flush()
+            member = upsert_member(session, association.id, channel, external_id, naam, None)
+            member.role = Role.VERENIGING.value
+        console.print(f"[green]✓ {naam} heeft nu de rol vereniging ({channel}).[/green]")
 
 
 @initiative_app.command("add")
@@ -100,15 +108,15 @@ def initiative_add(
     from storage.directory import create_initiative
     from storage.whatsapp import join_code
 
-    _, db = _database()
-    with db.unit_of_work() as session:
-        initiative = create_initiative(session, naam)
-        initiative.municipality, initiative.province = gemeente, provincie
-        code = join_code(session, initiative)
-        name = initiative.name
-    console.print(
-        f"[green]✓ Initiatief “{name}” aangemaakt. Aanmeldcode voor WhatsApp: {code}[/green]"
-    )
+    with open_database() as (_, db):
+        with db.unit_of_work() as session:
+            initiative = create_initiative(session, naam)
+            initiative.municipality, initiative.province = gemeente, provincie
+            code = join_code(session, initiative)
+            name = initiative.name
+        console.print(
+            f"[green]✓ Initiatief “{name}” aangemaakt. Aanmeldcode voor WhatsApp: {code}[/green]"
+        )
 
 
 @initiative_app.command("set")
@@ -122,17 +130,17 @@ def initiative_set(
     if taal is not None and taal not in ("nl", "en"):
         console.print("[red]✗ Kies taal nl of en.[/red]")
         raise typer.Exit(2)
-    _, db = _database()
-    with db.unit_of_work() as session:
-        initiative = _initiative(session, naam)
-        if gemeente is not None:
-            initiative.municipality = gemeente.strip() or None
-        if provincie is not None:
-            initiative.province = provincie.strip() or None
-        if taal is not None:
-            initiative.language = taal
-        summary = f"{initiative.municipality or '-'} · {initiative.province or '-'} · {initiative.language}"
-    console.print(f"[green]✓ {naam}: {summary}[/green]")
+    with open_database() as (_, db):
+        with db.unit_of_work() as session:
+            initiative = _initiative(session, naam)
+            if gemeente is not None:
+                initiative.municipality = gemeente.strip() or None
+            if provincie is not None:
+                initiative.province = provincie.strip() or None
+            if taal is not None:
+                initiative.language = taal
+            summary = f"{initiative.municipality or '-'} · {initiative.province or '-'} · {initiative.language}"
+        console.print(f"[green]✓ {naam}: {summary}[/green]")
 
 
 @initiative_app.command("code")
@@ -143,10 +151,10 @@ def initiative_code(
     """Toon de aanmeldcode waarmee WhatsApp-leden zich aanmelden."""
     from storage.whatsapp import join_code
 
-    _, db = _database()
-    with db.unit_of_work() as session:
-        code = join_code(session, _initiative(session, naam), renew=nieuw)
-    out.print(code)
+    with open_database() as (_, db):
+        with db.unit_of_work() as session:
+            code = join_code(session, _initiative(session, naam), renew=nieuw)
+        out.print(code)
 
 
 @initiative_app.command("role")
@@ -164,12 +172,12 @@ def initiative_role(
         console.print("[red]✗ De rol vereniging geef je met `buurtbot vereniging add`.[/red]")
         raise typer.Exit(2)
     channel, external_id = _person(telegram, whatsapp)
-    _, db = _database()
-    with db.unit_of_work() as session:
-        initiative = _initiative(session, naam)
-        member = upsert_member(session, initiative.id, channel, external_id, voornaam, None)
-        member.role = rol.value
-    console.print(f"[green]✓ Rol {rol.value} gegeven in {naam}.[/green]")
+    with open_database() as (_, db):
+        with db.unit_of_work() as session:
+            initiative = _initiative(session, naam)
+            member = upsert_member(session, initiative.id, channel, external_id, voornaam, None)
+            member.role = rol.value
+        console.print(f"[green]✓ Rol {rol.value} gegeven in {naam}.[/green]")
 
 
 @events_app.command("add")
@@ -212,40 +220,40 @@ def events_add(
         (provincie,) if provincie else tuple(gemeente),
         min_niveau,
     )
-    settings, db = _database()
-    now = datetime.now(UTC)
-    starts_at = parse_when(wanneer, now.astimezone(settings.zone))
-    if starts_at is None:
-        console.print(
-            f"[red]✗ Wanneer is “{wanneer}”? Geef een dag en een tijd, bijv. “12 december 19:30”.[/red]"
+    with open_database() as (settings, db):
+        now = datetime.now(UTC)
+        starts_at = parse_when(wanneer, now.astimezone(settings.zone))
+        if starts_at is None:
+            console.print(
+                f"[red]✗ Wanneer is “{wanneer}”? Geef een dag en een tijd, bijv. “12 december 19:30”.[/red]"
+            )
+            raise typer.Exit(2)
+        with db.unit_of_work() as session:
+            try:
+                event = new_event(titel, starts_at, waar, omschrijving, audience, now)
+            except EventInputError as error:
+                console.print(f"[red]✗ {text(str(error))}[/red]")
+                raise typer.Exit(2) from None
+            session.add(event)
+            session.flush()
+            reach = audience_of(session, event, initiative_levels)
+            event_id = event.id
+        out.print(
+            f"Evenement #{event_id}: {titel} · {starts_at:%d-%m-%Y %H:%M} · {waar}\n"
+            f"Bereik: {reach.initiatives} initiatieven, {reach.groups} Telegramgroepen, "
+            f"{reach.numbers} WhatsApp-leden."
         )
-        raise typer.Exit(2)
-    with db.unit_of_work() as session:
-        try:
-            event = new_event(titel, starts_at, waar, omschrijving, audience, now)
-        except EventInputError as error:
-            console.print(f"[red]✗ {text(str(error))}[/red]")
-            raise typer.Exit(2) from None
-        session.add(event)
-        session.flush()
-        reach = audience_of(session, event, initiative_levels)
-        event_id = event.id
-    out.print(
-        f"Evenement #{event_id}: {titel} · {starts_at:%d-%m-%Y %H:%M} · {waar}\n"
-        f"Bereik: {reach.initiatives} initiatieven, {reach.groups} Telegramgroepen, "
-        f"{reach.numbers} WhatsApp-leden."
-    )
-    if not ja and not typer.confirm("Uitnodigingen nu versturen?"):
-        console.print(f"Bewaard als concept. Later versturen: /evenement verstuur {event_id}")
-        return
-    with db.unit_of_work() as session:
-        stored = session.get(RegionalEvent, event_id)
-        assert stored is not None
-        count = send_invitations(session, stored, settings.zone, initiative_levels)
-    console.print(
-        f"[green]✓ {count} uitnodigingen klaargezet; de verwerker verstuurt ze binnen de limieten. "
-        f"Volg het met `buurtbot events show {event_id} --volg`.[/green]"
-    )
+        if not ja and not typer.confirm("Uitnodigingen nu versturen?"):
+            console.print(f"Bewaard als concept. Later versturen: /evenement verstuur {event_id}")
+            return
+        with db.unit_of_work() as session:
+            stored = session.get(RegionalEvent, event_id)
+            assert stored is not None
+            count = send_invitations(session, stored, settings.zone, initiative_levels)
+        console.print(
+            f"[green]✓ {count} uitnodigingen klaargezet; de verwerker verstuurt ze binnen de limieten. "
+            f"Volg het met `buurtbot events show {event_id} --volg`.[/green]"
+        )
 
 
 @events_app.command("list")
@@ -253,19 +261,19 @@ def events_list() -> None:
     """Toon de komende evenementen."""
     from storage.regional_events import progress, upcoming
 
-    settings, db = _database()
-    table = Table("#", "titel", "wanneer", "status", "verstuurd")
-    with db.unit_of_work() as session:
-        for event in upcoming(session, datetime.now(UTC)):
-            sent = progress(session, event.id)
-            table.add_row(
-                str(event.id),
-                event.title,
-                f"{event.starts_at.astimezone(settings.zone):%d-%m-%Y %H:%M}",
-                event.status,
-                f"{sent.sent}/{sent.total}",
-            )
-    out.print(table)
+    with open_database() as (settings, db):
+        table = Table("#", "titel", "wanneer", "status", "verstuurd")
+        with db.unit_of_work() as session:
+            for event in upcoming(session, datetime.now(UTC)):
+                sent = progress(session, event.id)
+                table.add_row(
+                    str(event.id),
+                    event.title,
+                    f"{event.starts_at.astimezone(settings.zone):%d-%m-%Y %H:%M}",
+                    event.status,
+                    f"{sent.sent}/{sent.total}",
+                )
+        out.print(table)
 
 
 def _show(session: Session, event: RegionalEvent, zone_name: str) -> None:
@@ -298,28 +306,28 @@ def events_show(
     """Toon een evenement: voortgang van de uitnodigingen en de antwoorden per initiatief."""
     from storage.regional_events import progress
 
-    settings, db = _database()
-    with db.unit_of_work() as session:
-        event = session.get(RegionalEvent, event_id)
-        if event is None:
-            console.print(f"[red]✗ Geen evenement met nummer {event_id}.[/red]")
-            raise typer.Exit(1)
-        _show(session, event, settings.timezone)
-    if not volg:
-        return
-    with Progress(
-        TextColumn("Uitnodigingen"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task("versturen", total=None)
-        while True:
-            with db.unit_of_work() as session:
-                sending = progress(session, event_id)
-            bar.update(task, total=sending.total, completed=sending.sent + sending.failed)
-            if sending.done:
-                break
-            time.sleep(1)
-    console.print("[green]✓ Alle uitnodigingen zijn verwerkt.[/green]")
+    with open_database() as (settings, db):
+        with db.unit_of_work() as session:
+            event = session.get(RegionalEvent, event_id)
+            if event is None:
+                console.print(f"[red]✗ Geen evenement met nummer {event_id}.[/red]")
+                raise typer.Exit(1)
+            _show(session, event, settings.timezone)
+        if not volg:
+            return
+        with Progress(
+            TextColumn("Uitnodigingen"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("versturen", total=None)
+            while True:
+                with db.unit_of_work() as session:
+                    sending = progress(session, event_id)
+                bar.update(task, total=sending.total, completed=sending.sent + sending.failed)
+                if sending.done:
+                    break
+                time.sleep(1)
+        console.print("[green]✓ Alle uitnodigingen zijn verwerkt.[/green]")

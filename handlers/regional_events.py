@@ -40,7 +40,8 @@ from storage.outbox import enqueue_many_once
 from storage.regional_events import LevelsOf
 
 BUTTON_PREFIX = "regional"
-REMINDERS = (("week", timedelta(days=7)), ("day", timedelta(days=1)))
+# Nearest first: once the day reminder is due, a week reminder not yet sent is skipped.
+REMINDERS = (("day", timedelta(days=1)), ("week", timedelta(days=7)))
 _LEVEL = re.compile(r"\b(?:vanaf\s+|minimaal\s+|min\.?\s*)?niveau\s*([1-5])\b", re.IGNORECASE)
 
 
@@ -170,13 +171,17 @@ def message_for(
 
 
 def send_invitations(
-    session: Session, event: RegionalEvent, zone: ZoneInfo, levels_of: LevelsOf | None
+    session: Session,
+    event: RegionalEvent,
+    zone: ZoneInfo,
+    levels_of: LevelsOf | None,
+    now: datetime | None = None,
 ) -> int:
     """Freeze who is invited and queue one invitation per chat; returns how many."""
     initiatives = regional_events.targeted_initiatives(session, event, levels_of)
     by_id = {initiative.id: initiative for initiative in initiatives}
     chats = regional_events.invited_chats(session, list(by_id))
-    regional_events.record_invitations(session, event, chats)
+    regional_events.record_invitations(session, event, chats, now or utcnow())
     enqueue_many_once(
         session,
         [message_for(event, chat, by_id[chat.initiative_id], "invite", zone) for chat in chats],
@@ -217,7 +222,7 @@ def queue_reminders(session: Session, now: datetime, zone: ZoneInfo) -> int:
             ]
             enqueue_many_once(session, replies)
             queued += len(replies)
-            break  # the day reminder replaces a week reminder not yet sent
+            break
     return queued
 
 
@@ -289,7 +294,7 @@ def handle_event_command(conversation: Conversation, args: str) -> list[Reply]:
         if action in ("verstuur", "send", "stuur"):
             if event.status != RegionalEventStatus.DRAFT.value:
                 return [conversation.answer("event_already_sent", id=event.id)]
-            count = send_invitations(session, event, services.zone, levels_of)
+            count = send_invitations(session, event, services.zone, levels_of, services.now())
             return [conversation.answer("event_sending", count=count, id=event.id)]
         if action in ("schrap", "annuleer", "cancel"):
             if event.status == RegionalEventStatus.CANCELLED.value:

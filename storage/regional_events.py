@@ -112,7 +112,9 @@ def audience_of(session: Session, event: RegionalEvent, levels_of: LevelsOf | No
     return Audience(len(initiatives), len(chats) - numbers, numbers)
 
 
-def record_invitations(session: Session, event: RegionalEvent, chats: Iterable[Chat]) -> int:
+def record_invitations(
+    session: Session, event: RegionalEvent, chats: Iterable[Chat], now: datetime
+) -> int:
     """Freeze the list of invited chats (reminders go to the same list); returns how many."""
     rows = [
         {"event_id": event.id, "chat_id": chat.id, "initiative_id": chat.initiative_id}
@@ -127,7 +129,7 @@ def record_invitations(session: Session, event: RegionalEvent, chats: Iterable[C
             rows,
         )
     event.status = RegionalEventStatus.INVITED.value
-    event.invited_at = utcnow()
+    event.invited_at = now
     session.flush()
     return len(rows)
 
