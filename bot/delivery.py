@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -48,12 +49,23 @@ class Sender(Protocol):
     async def send(self, message: OutboxMessage) -> str: ...
 
 
+@dataclass
+class Slot:
+    """One send's place in the rate limit: when it may start, and when it was answered."""
+
+    start: float
+    end: float | None = None
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 class RateLimiter:
     """Keeps sends under an overall rate, a per-chat rate and a per-chat per-minute cap.
 
-    The overall rate holds in every window of one second, not just on average: sends are spaced
-    evenly, and a send waits until the one `per_second` sends before it is a second (plus a small
-    margin for the network's jitter) in the past.
+    The overall rate holds in every window of one second *as the receiving server counts*, not
+    just on average: sends are spaced evenly, and a send starts only once the send `per_second`
+    places before it was answered a second (plus a small margin) ago. A request arrives between
+    its start and its answer, so however the network delays them, no second at the receiver sees
+    more than `per_second` of them. Call `release` with the slot when the answer is in.
     """
 
     def __init__(
@@ -61,7 +73,7 @@ class RateLimiter:
         per_second: float,
         per_chat_interval: float,
         per_chat_per_minute: int,
-        window_margin: float = 0.02,
+        window_margin: float = 0.005,
     ) -> None:
         self.interval = 1.0 / per_second
         self.per_window = max(1, int(per_second))
@@ -70,7 +82,7 @@ class RateLimiter:
         self.per_chat_per_minute = per_chat_per_minute
         self.next_slot = 0.0
         self.paused_until = 0.0
-        self.starts: deque[float] = deque(maxlen=self.per_window)
+        self.slots: deque[Slot] = deque(maxlen=self.per_window)
         self.recent: defaultdict[str, deque[float]] = defaultdict(deque)
 
     def pause(self, seconds: float) -> None:
@@ -90,17 +102,30 @@ class RateLimiter:
             wait = max(wait, sent[0] + 60 - now)
         return max(wait, 0.0)
 
-    async def acquire(self, chat: str) -> None:
+    async def acquire(self, chat: str) -> Slot:
         """Wait for the next overall slot; the caller has checked the chat is free."""
+        while len(self.slots) == self.per_window and self.slots[0].end is None:
+            await self.slots[0].answered.wait()
         now = time.monotonic()
         start = max(now, self.next_slot, self.paused_until)
-        if len(self.starts) == self.per_window:
-            start = max(start, self.starts[0] + self.window)
+        if len(self.slots) == self.per_window:
+            oldest_end = self.slots[0].end
+            assert oldest_end is not None
+            start = max(start, oldest_end + self.window)
+        slot = Slot(start)
+        self.slots.append(slot)
         self.next_slot = start + self.interval
-        self.starts.append(start)
         self.recent[chat].append(start)
         if start > now:
             await asyncio.sleep(start - now)
+        return slot
+
+    @staticmethod
+    def release(slot: Slot) -> None:
+        """The send in `slot` was answered (or failed): it no longer holds up the window."""
+        if slot.end is None:
+            slot.end = time.monotonic()
+            slot.answered.set()
 
 
 def _limit_key(message: OutboxMessage | outbox.Due) -> str:
@@ -159,9 +184,9 @@ class Lane:
             if message is None:  # another deliverer took it
                 self.slots.release()
                 continue
-            await self.limiter.acquire(key)
+            slot = await self.limiter.acquire(key)
             self.busy_chats.add(key)
-            task = asyncio.create_task(self._deliver(message, key))
+            task = asyncio.create_task(self._deliver(message, key, slot))
             self.in_flight.add(task)
         results = await asyncio.gather(*self.in_flight, return_exceptions=True)
         self.in_flight.clear()
@@ -170,16 +195,20 @@ class Lane:
                 log.error("recording a delivery failed: %r", result)
         return sum(result for result in results if isinstance(result, int))
 
-    async def _deliver(self, message: OutboxMessage, key: str) -> int:
+    async def _deliver(self, message: OutboxMessage, key: str, slot: Slot) -> int:
         try:
-            return await self._send(message)
+            return await self._send(message, slot)
         finally:
+            self.limiter.release(slot)
             self.busy_chats.discard(key)
             self.slots.release()
 
-    async def _send(self, message: OutboxMessage) -> int:
+    async def _send(self, message: OutboxMessage, slot: Slot) -> int:
         try:
-            channel_message_id = await self.sender.send(message)
+            try:
+                channel_message_id = await self.sender.send(message)
+            finally:
+                self.limiter.release(slot)
         except RetryLater as error:
             self.limiter.pause(error.seconds)
             await run_in_threadpool(

@@ -72,7 +72,7 @@ async def test_per_minute_cap_per_group() -> None:
     limiter = RateLimiter(per_second=1000, per_chat_interval=0, per_chat_per_minute=3)
     for _ in range(3):
         assert limiter.chat_wait("g") == 0
-        await limiter.acquire("g")
+        limiter.release(await limiter.acquire("g"))
     assert 59 < limiter.chat_wait("g") <= 60
     assert limiter.chat_wait("another") == 0
 
@@ -81,7 +81,7 @@ async def test_overall_rate_is_kept() -> None:
     limiter = RateLimiter(per_second=20, per_chat_interval=0, per_chat_per_minute=1000)
     started = time.monotonic()
     for number in range(21):
-        await limiter.acquire(f"chat{number}")
+        limiter.release(await limiter.acquire(f"chat{number}"))
     assert time.monotonic() - started >= 0.95  # 21 sends at 20/s take at least a second
 
 
