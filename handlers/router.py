@@ -13,18 +13,24 @@ from sqlalchemy.orm import Session
 from handlers.context import Conversation, Services
 from handlers.digest_schedule import handle_digest_schedule
 from handlers.group_post import handle_group_post
+from handlers.ideas import handle_idea
+from handlers.impact import handle_level
+from handlers.level_prompts import handle_prompts
 from handlers.messages import (
     BotAddedToGroup,
     ButtonPressed,
     Ignored,
     IncomingEvent,
     IncomingMessage,
+    MembersJoined,
     Reply,
 )
+from handlers.monitor import handle_monitor
 from handlers.roles import handle_role
 from handlers.schouw import handle_button_press, handle_schouw, route_reply
 from handlers.start import handle_bot_added, handle_help, handle_start
 from handlers.trend import handle_trend
+from handlers.welcome import handle_members_joined
 from storage.directory import bind_chat, record_private_chat, upsert_member
 from storage.outbox import key_of_sent_message
 
@@ -40,6 +46,13 @@ COMMANDS: dict[str, CommandHandler] = {
     "schouw": handle_schouw,
     "weekoverzicht": handle_digest_schedule,
     "digest": handle_digest_schedule,
+    "niveau": handle_level,
+    "impact": handle_level,
+    "idee": handle_idea,
+    "idea": handle_idea,
+    "prompts": handle_prompts,
+    "tips": handle_prompts,
+    "monitor": handle_monitor,
 }
 
 
@@ -83,6 +96,8 @@ def handle(session: Session, services: Services, event: IncomingEvent) -> list[R
         return []
     if isinstance(event, BotAddedToGroup):
         return handle_bot_added(session, event)
+    if isinstance(event, MembersJoined):
+        return handle_members_joined(session, services, event)
     if isinstance(event, ButtonPressed):
         return handle_button_press(session, services, event)
     conversation = _conversation(session, services, event)

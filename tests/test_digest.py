@@ -106,7 +106,7 @@ def test_scheduler_jobs_have_fixed_ids_and_survive_a_restart(db: Database) -> No
         scheduler.start(paused=True)
         jobs = {job.id: job for job in scheduler.get_jobs()}
         scheduler.shutdown(wait=False)
-    assert set(jobs) == {"retention", "weekly_digest", "schouw_messages"}
+    assert set(jobs) == {"retention", "weekly_digest", "schouw_messages", "level_prompts"}
     assert jobs["weekly_digest"].coalesce and jobs["weekly_digest"].misfire_grace_time == 540
 
 
