@@ -140,7 +140,7 @@ def _message_counts(
             _count_if(Message.kind == "idee").label("idea_posts"),
             _count_if(and_(Message.kind == "activiteit", mentions_training)).label("trainings"),
         )
-        .where(Message.sent_at >= start, Message.sent_at < end)
+        .where(Message.sent_at >= start, Message.sent_at <= end)
         .group_by(Message.initiative_id),
         Message.initiative_id,
         ids,
@@ -167,7 +167,7 @@ def _incident_counts(start: datetime, end: datetime, ids: Collection[int] | None
             func.count().label("incidents"),
             _count_if(Incident.followed_up).label("incidents_followed_up"),
         )
-        .where(Incident.opened_at >= start, Incident.opened_at < end)
+        .where(Incident.opened_at >= start, Incident.opened_at <= end)
         .group_by(Incident.initiative_id),
         Incident.initiative_id,
         ids,
@@ -182,12 +182,12 @@ def _event_counts(start: datetime, end: datetime, ids: Collection[int] | None) -
             _count_if(and_(Event.status.in_(NOT_CALLED_OFF), Event.partners_invited != "")).label(
                 "partner_schouws"
             ),
-            _count_if(and_(Event.status.in_(HELD), Event.starts_at < end, present != "")).label(
+            _count_if(and_(Event.status.in_(HELD), Event.starts_at <= end, present != "")).label(
                 "partner_events"
             ),
         )
         # A schouw planned before the window's end counts as contact, whenever it takes place.
-        .where(Event.starts_at >= start, Event.created_at < end)
+        .where(Event.starts_at >= start, or_(Event.starts_at <= end, Event.created_at <= end))
         .group_by(Event.initiative_id),
         Event.initiative_id,
         ids,
@@ -205,7 +205,7 @@ def _join_counts(start: datetime, end: datetime, ids: Collection[int] | None) ->
         .where(
             MembershipEvent.kind.in_(JOINS),
             MembershipEvent.at >= start,
-            MembershipEvent.at < end,
+            MembershipEvent.at <= end,
         )
         .group_by(MembershipEvent.initiative_id),
         MembershipEvent.initiative_id,
@@ -217,8 +217,10 @@ def _idea_counts(start: datetime, end: datetime, ids: Collection[int] | None) ->
     return _only(
         select(
             Idea.initiative_id,
-            _count_if(and_(Idea.created_at >= start, Idea.created_at < end)).label("ideas_filed"),
-            _count_if(and_(Idea.adopted_at >= start, Idea.adopted_at < end)).label("ideas_adopted"),
+            _count_if(and_(Idea.created_at >= start, Idea.created_at <= end)).label("ideas_filed"),
+            _count_if(and_(Idea.adopted_at >= start, Idea.adopted_at <= end)).label(
+                "ideas_adopted"
+            ),
         ).group_by(Idea.initiative_id),
         Idea.initiative_id,
         ids,
@@ -233,7 +235,7 @@ def _activity_months(
     post_year, post_month = _month_of(session, Message.sent_at)
     posts = _only(
         select(Message.initiative_id, post_year, post_month)
-        .where(Message.kind == "activiteit", Message.sent_at >= start, Message.sent_at < end)
+        .where(Message.kind == "activiteit", Message.sent_at >= start, Message.sent_at <= end)
         .group_by(Message.initiative_id, post_year, post_month),
         Message.initiative_id,
         ids,
@@ -241,7 +243,7 @@ def _activity_months(
     event_year, event_month = _month_of(session, Event.starts_at)
     held = _only(
         select(Event.initiative_id, event_year, event_month)
-        .where(Event.status.in_(HELD), Event.starts_at >= start, Event.starts_at < end)
+        .where(Event.status.in_(HELD), Event.starts_at >= start, Event.starts_at <= end)
         .group_by(Event.initiative_id, event_year, event_month),
         Event.initiative_id,
         ids,
@@ -260,7 +262,7 @@ def collect_indicators(
     training_words: Iterable[str],
     all_initiatives: bool = False,
 ) -> dict[int, Indicators]:
-    """The figures of each initiative in `initiative_ids` for the window [start, end).
+    """The figures of each initiative in `initiative_ids` for the window [start, end].
 
     With `all_initiatives` the queries are not filtered by id (faster than a long IN list).
     """
