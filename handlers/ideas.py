@@ -4,6 +4,7 @@ bot's note of it, or with `/idee aannemen 3`. `/idee` alone lists the open ideas
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from handlers.context import Conversation
 from handlers.messages import Reply
@@ -53,14 +54,8 @@ def _file(conversation: Conversation, said: str) -> list[Reply]:
         conversation.services.now(),
     )
     note = conversation.answer("idea_filed", number=idea.number, idea=idea.text)
-    return [
-        Reply(
-            chat=note.chat,
-            text=note.text,
-            reply_to_message_id=note.reply_to_message_id,
-            key=f"{IDEA_KEY}:{idea.initiative_id}:{idea.number}",
-        )
-    ]
+    # The key lets a coordinator's reply to this note find the idea.
+    return [replace(note, key=f"{IDEA_KEY}:{idea.initiative_id}:{idea.number}")]
 
 
 def _adopt(conversation: Conversation, number: int | None) -> list[Reply]:

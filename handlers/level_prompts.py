@@ -18,7 +18,7 @@ from handlers.messages import ChatRef, Reply
 from handlers.monitor import OFF_WORDS, ON_WORDS
 from handlers.start import coordinator_names
 from handlers.texts import prompt_texts
-from storage.models import Chat, Role
+from storage.models import Channel, Chat, Role
 from storage.outbox import enqueue
 
 
@@ -43,6 +43,9 @@ def _due_chats(session: Session, now: datetime, interval: timedelta) -> list[Cha
         session.scalars(
             select(Chat)
             .where(
+                # Telegram is the one channel the bot posts in groups; WhatsApp groups (and
+                # spreadsheets) reach it as imports only.
+                Chat.channel == Channel.TELEGRAM.value,
                 Chat.is_group,
                 Chat.prompts_enabled,
                 or_(

@@ -3,6 +3,7 @@ row, chosen for the group's level, and switched off and on by a coordinator."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -12,6 +13,7 @@ from analytics.impact import score_initiative
 from handlers.level_prompts import queue_level_prompts
 from handlers.texts import prompt_texts, text
 from storage.db import Database
+from storage.directory import bind_chat
 from storage.models import OutboxMessage
 from tests.impact_groups import ANJA, KEES, Clock, Group, level_2
 
@@ -63,6 +65,35 @@ def test_a_group_without_a_level_gets_level_one_tips(db: Database) -> None:
     assert queue(db, clock.now + timedelta(days=15)) == 1
     [tip] = tips(db, group)
     assert tip.text == prompt_texts("nl")[1][0]
+
+
+def test_two_schedulers_at_once_queue_one_tip(db: Database) -> None:
+    clock = Clock(datetime.now(UTC))
+    group = Group(db, clock, 1)
+    group.add_bot()
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def tick() -> None:
+        barrier.wait()
+        try:
+            results.append(queue(db, clock.now + timedelta(days=15)))
+        except Exception:  # SQLite may refuse the second writer; then it sent nothing either
+            results.append(0)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [0, 1]
+    assert len(tips(db, group)) == 1
+
+
+def test_imported_whatsapp_history_gets_no_tips(db: Database) -> None:
+    with db.unit_of_work() as session:
+        bind_chat(session, "whatsapp", "export:1", "Buurt uit WhatsApp", True)
+    assert queue(db, datetime.now(UTC) + timedelta(days=30)) == 0
 
 
 def test_a_coordinator_switches_tips_off_and_on(db: Database) -> None:
