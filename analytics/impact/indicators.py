@@ -121,7 +121,6 @@ def _month_of(session: Session, column: InstrumentedAttribute[Any]) -> tuple[Any
 
 
 def _message_counts(
-    session: Session,
     start: datetime,
     end: datetime,
     ids: Collection[int] | None,
@@ -269,7 +268,7 @@ def collect_indicators(
     ids = None if all_initiatives else initiative_ids
     found = {initiative_id: Indicators() for initiative_id in initiative_ids}
     queries = [
-        _message_counts(session, start, end, ids, tuple(training_words)),
+        _message_counts(start, end, ids, tuple(training_words)),
         _member_counts(ids),
         _incident_counts(start, end, ids),
         _event_counts(start, end, ids),
