@@ -1,7 +1,8 @@
 """Trends for coordinators: periods, counts per category, notable changes, text and chart.
 
 Pure functions over plain records, no database: the /trend handler and the weekly digest fetch
-`IncidentFact`s and call these.
+`IncidentFact`s and call these. The impact score, which counts in the database, is
+`analytics.impact`.
 """
 
 from analytics.chart import render_trend_chart

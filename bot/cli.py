@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database: schema bijwerken.", no_args_is_help=True)
 telegram_app = typer.Typer(help="Telegram: webhook instellen.", no_args_is_help=True)
+monitor_app = typer.Typer(help="Communitymonitor Veiligheid: export.", no_args_is_help=True)
 app.add_typer(nlp_app, name="nlp")
 app.add_typer(db_app, name="db")
 app.add_typer(telegram_app, name="telegram")
@@ -32,6 +33,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(events_app, name="events")
 app.add_typer(association_app, name="vereniging")
 app.add_typer(initiative_app, name="initiative")
+app.add_typer(monitor_app, name="monitor")
 app.command("classify")(classify_command)
 
 
@@ -191,6 +193,96 @@ def trend(
     if png is not None:
         png.write_bytes(answer.chart)
         console.print(f"[green]✓ Grafiek opgeslagen in {png}[/green]")
+
+
+@app.command()
+def impact(
+    initiative: str = typer.Option(..., "--initiative", help="Naam van het initiatief."),
+    as_json: bool = typer.Option(False, "--json", help="Als JSON: level, progress, criteria."),
+) -> None:
+    """Toon het impactniveau van een initiatief, met hoe het tot stand kwam."""
+    import json
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from analytics.impact import score_initiative
+    from analytics.impact.explain import figure, level_name, next_step
+    from handlers.texts import text
+    from storage.models import Initiative
+
+    settings = settings_or_exit()
+    db = prepared_database(settings)
+    with db.unit_of_work() as session:
+        found = session.scalars(select(Initiative).where(Initiative.name == initiative)).first()
+        if found is None:
+            dutch = text("impact_error_unknown_initiative", "nl", initiative=initiative)
+            english = text("impact_error_unknown_initiative", "en", initiative=initiative)
+            console.print(f"[red]✗ {dutch} ({english})[/red]")
+            raise typer.Exit(1)
+        score = score_initiative(session, found.id, datetime.now(UTC))
+        name, language = found.name, found.language
+    if as_json:
+        typer.echo(json.dumps({"initiative": name, **score.as_json()}, ensure_ascii=False))
+        return
+    out = Console()
+    out.print(
+        text(
+            "impact_headline",
+            language,
+            initiative=name,
+            level=score.level,
+            name=level_name(score.level, language),
+        )
+    )
+    table = Table("niveau", "criterium", "waarde", "nodig", "gehaald")
+    for criterion in score.criteria:
+        table.add_row(
+            str(criterion.level),
+            text(f"impact_indicator_{criterion.indicator}", language),
+            figure(criterion.value, criterion.is_share),
+            figure(criterion.threshold, criterion.is_share),
+            "✅" if criterion.met else "—",
+        )
+    out.print(table)
+    if score.next_level is not None:
+        out.print(
+            text(
+                "impact_progress",
+                language,
+                next=score.next_level,
+                name=level_name(score.next_level, language),
+                progress=score.progress,
+            )
+        )
+    out.print(text("impact_next_step", language, step=next_step(score, language)))
+
+
+@monitor_app.command("export")
+def monitor_export(
+    year: int = typer.Option(..., "--year", min=2000, max=2100, help="Het jaar (bijv. 2026)."),
+    out: Path = typer.Option(..., "--out", help="Map voor de CSV en het HTML-rapport."),
+) -> None:
+    """Schrijf de Communitymonitor (CSV en HTML) van de initiatieven die meedoen."""
+    from datetime import UTC, datetime
+
+    from analytics.impact.monitor import build_monitor, write_csv, write_html
+
+    settings = settings_or_exit()
+    db = prepared_database(settings)
+    with db.unit_of_work() as session:
+        entries = build_monitor(session, year, datetime.now(UTC))
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, html_path = (
+        out / f"communitymonitor-{year}.csv",
+        out / f"communitymonitor-{year}.html",
+    )
+    write_csv(entries, csv_path)
+    write_html(entries, year, html_path)
+    console.print(
+        f"[green]✓ {len(entries)} initiatieven geëxporteerd: {csv_path} en {html_path}[/green]"
+    )
 
 
 @db_app.command("upgrade")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from handlers.digest import queue_weekly_digests
+from handlers.level_prompts import queue_level_prompts
 from handlers.regional_events import queue_reminders
 from handlers.schouw_schedule import queue_schouw_messages
 from storage.db import Database
@@ -78,6 +79,15 @@ def regional_event_job(database_url: str, zone_name: str) -> None:
         "regional_event_reminders",
         database_url,
         lambda session: queue_reminders(session, datetime.now(UTC), ZoneInfo(zone_name)),
+    )
+
+
+def prompts_job(database_url: str) -> None:
+    """Queue the level-appropriate tips that are due."""
+    _run(
+        "level_prompts",
+        database_url,
+        lambda session: queue_level_prompts(session, datetime.now(UTC)),
     )
 
 
@@ -142,6 +152,17 @@ def configure(scheduler: BaseScheduler, db: Database, settings: Settings) -> Bas
         args=[settings.database_url, settings.timezone],
         replace_existing=True,
         misfire_grace_time=14 * 60,
+    )
+    scheduler.add_job(
+        prompts_job,
+        "cron",
+        # Hourly in the daytime: a tip never arrives at night; a missed hour is not made up.
+        hour="10-19",
+        minute=15,
+        id="level_prompts",
+        args=[settings.database_url],
+        replace_existing=True,
+        misfire_grace_time=50 * 60,
     )
     return scheduler
 

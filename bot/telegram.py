@@ -33,6 +33,7 @@ from handlers.messages import (
     Ignored,
     IncomingEvent,
     IncomingMessage,
+    MembersJoined,
     Person,
     RepliedTo,
 )
@@ -143,6 +144,8 @@ class TelegramChannel:
         )
 
     async def _message_event(self, message: Message) -> IncomingEvent:
+        if message.new_chat_members:
+            return self._members_joined(message)
         text = message.text or message.caption
         if not text or message.from_user is None or message.from_user.is_bot:
             return Ignored(reason="no text from a person")
@@ -164,6 +167,18 @@ class TelegramChannel:
             if replied
             else None,
             chat_admins=await self.admins(message.chat.id) if is_start and chat.is_group else None,
+        )
+
+    def _members_joined(self, message: Message) -> IncomingEvent:
+        """People joined a group; the bot itself joining comes as `my_chat_member`."""
+        people = tuple(_person(user) for user in message.new_chat_members if not user.is_bot)
+        if not people or message.chat.type not in GROUP_TYPES:
+            return Ignored(reason="no people joined a group")
+        return MembersJoined(
+            chat=_chat(message.chat),
+            members=people,
+            message_id=str(message.message_id),
+            sent_at=message.date,
         )
 
     async def send(self, message: OutboxMessage) -> str:

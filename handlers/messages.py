@@ -59,6 +59,16 @@ class BotAddedToGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class MembersJoined:
+    """People joined a group (or were added to it); the bot welcomes them with the rules."""
+
+    chat: ChatRef
+    members: tuple[Person, ...]
+    message_id: str  # the channel's notice of the join
+    sent_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonPressed:
     """Someone pressed a button under one of the bot's messages (an RSVP)."""
 
@@ -76,7 +86,7 @@ class Ignored:
     reason: str
 
 
-IncomingEvent = IncomingMessage | BotAddedToGroup | ButtonPressed | Ignored
+IncomingEvent = IncomingMessage | BotAddedToGroup | MembersJoined | ButtonPressed | Ignored
 
 
 @dataclass(frozen=True, slots=True)

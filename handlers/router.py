@@ -13,19 +13,25 @@ from sqlalchemy.orm import Session
 from handlers.context import Conversation, Services
 from handlers.digest_schedule import handle_digest_schedule
 from handlers.group_post import handle_group_post
+from handlers.ideas import handle_idea
+from handlers.impact import handle_level
+from handlers.level_prompts import handle_prompts
 from handlers.messages import (
     BotAddedToGroup,
     ButtonPressed,
     Ignored,
     IncomingEvent,
     IncomingMessage,
+    MembersJoined,
     Reply,
 )
+from handlers.monitor import handle_monitor
 from handlers.regional_events import BUTTON_PREFIX, handle_event_command, handle_regional_button
 from handlers.roles import handle_role
 from handlers.schouw import handle_button_press, handle_schouw, route_reply
 from handlers.start import handle_bot_added, handle_help, handle_start
 from handlers.trend import handle_trend
+from handlers.welcome import handle_members_joined
 from handlers.whatsapp import (
     handle_join,
     handle_join_code,
@@ -56,6 +62,13 @@ COMMANDS: dict[str, CommandHandler] = {
     "aanmeldcode": handle_join_code,
     "doorsturen": handle_relay_choice,
     "evenement": handle_event_command,
+    "niveau": handle_level,
+    "impact": handle_level,
+    "idee": handle_idea,
+    "idea": handle_idea,
+    "prompts": handle_prompts,
+    "tips": handle_prompts,
+    "monitor": handle_monitor,
 }
 # On WhatsApp people type commands as plain words ("trend", "STOP"); punctuation after is fine.
 _BARE_WORD_TRAILER = "?!.:,"
@@ -117,6 +130,8 @@ def handle(session: Session, services: Services, event: IncomingEvent) -> list[R
         return []
     if isinstance(event, BotAddedToGroup):
         return handle_bot_added(session, event)
+    if isinstance(event, MembersJoined):
+        return handle_members_joined(session, services, event)
     if isinstance(event, ButtonPressed):
         if event.data.startswith(f"{BUTTON_PREFIX}:"):
             return handle_regional_button(session, services, event)

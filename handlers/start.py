@@ -10,7 +10,7 @@ from handlers.context import Conversation
 from handlers.messages import BotAddedToGroup, Person, Reply
 from handlers.texts import text
 from storage.directory import bind_chat, members_with_roles, upsert_member
-from storage.models import Chat, Role
+from storage.models import Channel, Chat, Role
 
 
 def _name_list(names: Sequence[str], language: str) -> str:
@@ -81,5 +81,7 @@ def handle_start(conversation: Conversation, _args: str) -> list[Reply]:
 
 
 def handle_help(conversation: Conversation, _args: str) -> list[Reply]:
-    """Explain what the bot does, in the member's language."""
+    """Explain what the bot does, in the member's language and for their channel."""
+    if conversation.message.chat.channel == Channel.WHATSAPP.value:
+        return [conversation.say("help_whatsapp")]
     return [conversation.say("help")]

@@ -9,6 +9,8 @@ from pathlib import Path
 import config
 
 LOCALE_DIR = Path(config.__file__).resolve().parent / "locale"
+PROMPTS_DIR = Path(config.__file__).resolve().parent / "prompts"
+PROMPT_LEVELS = (1, 2, 3, 4, 5)
 DEFAULT_LANGUAGE = "nl"
 
 
@@ -25,3 +27,20 @@ def text(key: str, language: str = DEFAULT_LANGUAGE, /, **values: object) -> str
     """The message `key` in `language`, with `values` filled in."""
     template = catalogue(language).get(key) or catalogue(DEFAULT_LANGUAGE)[key]
     return template.format(**values) if values else template
+
+
+@cache
+def prompt_texts(language: str) -> dict[int, tuple[str, ...]]:
+    """The level-appropriate tips per level (`config/prompts/*.toml`); two or more per level."""
+    path = PROMPTS_DIR / f"{language}.toml"
+    if not path.exists():
+        path = PROMPTS_DIR / f"{DEFAULT_LANGUAGE}.toml"
+    with path.open("rb") as file:
+        raw = tomllib.load(file)
+    texts = {
+        level: tuple(str(tip) for tip in raw.get(f"level{level}", [])) for level in PROMPT_LEVELS
+    }
+    for level, tips in texts.items():
+        if len(tips) < 2:
+            raise ValueError(f"{path.name}: level{level} needs at least two tips")
+    return texts

@@ -125,6 +125,8 @@ class Initiative(Base):
     is_association: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
     )
+    # A coordinator opted in to publishing the impact score in the yearly Communitymonitor.
+    monitor_opt_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     chats: Mapped[list[Chat]] = relationship(back_populates="initiative")
 
@@ -142,6 +144,11 @@ class Chat(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     is_group: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _now_column()
+    # Level-appropriate prompts to the group: switched off by a coordinator with /prompts uit;
+    # the last one sent (its id in config/prompts) is never sent again right after.
+    prompts_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    last_prompt: Mapped[str | None] = mapped_column(String(20))
+    last_prompt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     initiative: Mapped[Initiative] = relationship(back_populates="chats")
 
@@ -160,6 +167,8 @@ class Member(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(20), default=Role.LID.value)
     joined_at: Mapped[datetime] = _now_column()
+    # When the bot welcomed this member with the group's signalling rules (SAAR).
+    rules_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Message(Base):
@@ -486,3 +495,23 @@ class RegionalRsvp(Base):
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
     answer: Mapped[str] = mapped_column(String(10))
     answered_at: Mapped[datetime] = _now_column()
+class Idea(Base):
+    """A member's proposal for how the initiative could work (`/idee`); a coordinator adopts it."""
+
+    __tablename__ = "ideas"
+    __table_args__ = (
+        UniqueConstraint("initiative_id", "number"),
+        Index("ix_ideas_initiative_created", "initiative_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    # Counts up per initiative, so a coordinator can say `/idee aannemen 3`.
+    number: Mapped[int] = mapped_column(Integer)
+    proposer_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)  # masked like messages
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    adopted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    adopted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )

@@ -95,6 +95,8 @@ def join(session: Session, number: str, initiative: Initiative, name: str, at: d
         chat.initiative_id = initiative.id
     session.flush()
     member = upsert_member(session, initiative.id, WHATSAPP, number, name, None)
+    # The welcome a joining number gets holds the signalling rules (SAAR).
+    member.rules_received_at = at
     session.add(
         MembershipEvent(
             initiative_id=initiative.id,

@@ -115,3 +115,19 @@ def bot_message(message_id: int, chat_id: int = GROUP_ID) -> dict[str, Any]:
         "from": BOT_USER,
         "text": "…",
     }
+
+
+def members_joined(
+    *people: dict[str, Any], chat_id: int = GROUP_ID, title: str = "Buurtpreventie Merelbuurt"
+) -> dict[str, Any]:
+    """The service message Telegram sends when people join a group (or are added to it)."""
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": next(_message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "supergroup", "title": title},
+            "from": people[0],
+            "new_chat_members": list(people),
+        },
+    }

@@ -111,6 +111,7 @@ def test_scheduler_jobs_have_fixed_ids_and_survive_a_restart(db: Database) -> No
         "weekly_digest",
         "schouw_messages",
         "regional_event_reminders",
+        "level_prompts",
     }
     assert jobs["weekly_digest"].coalesce and jobs["weekly_digest"].misfire_grace_time == 540
 
