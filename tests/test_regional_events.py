@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from bot.cli import app
 from handlers.regional_events import (
     AudienceChoice,
+    initiative_levels,
     new_event,
     parse_audience,
     queue_reminders,
@@ -28,9 +29,10 @@ from storage.models import (
     RegionalRsvp,
     RsvpAnswer,
 )
-from storage.regional_events import answer, answers_per_initiative, progress
+from storage.regional_events import answer, answers_per_initiative, invitations, progress
 from storage.whatsapp import join
 from tests.conftest import LiveBot
+from tests.impact_groups import Clock, Group, level_1, level_2
 from tests.standins.telegram_api import TelegramStandIn, admin
 from tests.standins.twilio_api import TwilioStandIn
 from tests.telegram_updates import bot_added, button_press, private_message, user
@@ -268,3 +270,29 @@ def test_evenement_explains_what_is_wrong(
         )
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(RegionalEvent)) == 0
+
+
+def test_events_for_a_minimum_impact_level_reach_only_those_initiatives(db: Database) -> None:
+    clock = Clock(datetime.now(UTC))
+    starting, signalling, agreeing = (Group(db, clock, number) for number in (1, 2, 3))
+    starting.add_bot()  # nothing done yet: level 0
+    level_1(signalling)
+    level_2(agreeing)
+    with db.unit_of_work() as session:
+        levels = initiative_levels(
+            session, [g.initiative_id() for g in (starting, signalling, agreeing)]
+        )
+        assert sorted(levels.values()) == [0, 1, 2]
+        event = new_event(
+            "Masterclass coördinatoren",
+            clock.now + timedelta(days=30),
+            "Utrecht",
+            "",
+            parse_audience("alle, vanaf niveau 2"),
+            clock.now,
+        )
+        session.add(event)
+        session.flush()
+        assert send_invitations(session, event, AMSTERDAM, initiative_levels) == 1
+        [(chat, initiative)] = invitations(session, event.id)
+    assert initiative.name == agreeing.name and chat.external_id == agreeing.chat.external_id
