@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -163,37 +164,76 @@ class Lane:
         with self.db.unit_of_work() as session:
             return outbox.due(session, [self.sender.channel])
 
-    def _claim(self, outbox_id: int) -> OutboxMessage | None:
+    def _claim(self, outbox_ids: list[int]) -> dict[int, OutboxMessage]:
         with self.db.unit_of_work() as session:
-            return outbox.claim(session, outbox_id, self.lease)
+            return {m.id: m for m in outbox.claim_many(session, outbox_ids, self.lease)}
+
+    def _release(self, outbox_ids: list[int]) -> None:
+        with self.db.unit_of_work() as session:
+            outbox.release(session, outbox_ids)
+
+    def _next_batch(self, due: list[outbox.Due]) -> list[tuple[outbox.Due, str]]:
+        """The messages to send this round: the first waiting one of each chat that may get one.
+
+        A chat at its limit waits for the next round, and so does everything queued after it
+        for that chat: messages in one chat go out in the order they were queued. The batch is
+        small enough to be sent well within its lease.
+        """
+        limit = max(1, int(self.limiter.per_window * self.lease.total_seconds() / 4))
+        seen: set[str] = set()
+        batch: list[tuple[outbox.Due, str]] = []
+        for candidate in due:
+            key = _limit_key(candidate)
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in self.busy_chats or self.limiter.chat_wait(key) > 0:
+                continue
+            batch.append((candidate, key))
+            if len(batch) >= limit:
+                break
+        return batch
 
     async def deliver_due(self) -> int:
         """Send what is due now; returns how many were sent."""
-        # A chat at its limit waits for the next round, and so does everything queued after it
-        # for that chat: messages in one chat go out in the order they were queued.
-        waiting: set[str] = set()
-        for candidate in await run_in_threadpool(self._due):
-            if self.stopping:
-                break
-            key = _limit_key(candidate)
-            if key in waiting or key in self.busy_chats or self.limiter.chat_wait(key) > 0:
-                waiting.add(key)
+        batch = self._next_batch(await run_in_threadpool(self._due))
+        if not batch:
+            return 0
+        # Taken in one go; another deliverer's claims are simply skipped.
+        claimed = await run_in_threadpool(self._claim, [due.id for due, _ in batch])
+        started: set[int] = set()
+        for candidate, key in batch:
+            message = claimed.get(candidate.id)
+            if message is None or self.stopping:
                 continue
             await self.slots.acquire()
-            message = await run_in_threadpool(self._claim, candidate.id)
-            if message is None:  # another deliverer took it
-                self.slots.release()
-                continue
             slot = await self.limiter.acquire(key)
             self.busy_chats.add(key)
+            started.add(message.id)
             task = asyncio.create_task(self._deliver(message, key, slot))
             self.in_flight.add(task)
+        if unsent := [outbox_id for outbox_id in claimed if outbox_id not in started]:
+            await run_in_threadpool(self._release, unsent)  # stopping: back in the queue
         results = await asyncio.gather(*self.in_flight, return_exceptions=True)
         self.in_flight.clear()
         for result in results:
             if isinstance(result, BaseException):
                 log.error("recording a delivery failed: %r", result)
         return sum(result for result in results if isinstance(result, int))
+
+    async def run(self, wakeup: asyncio.Event, poll_seconds: Callable[[], float]) -> None:
+        """Deliver until stopping; straight on while there is work, else wait to be woken."""
+        while not self.stopping:
+            try:
+                sent = await self.deliver_due()
+            except Exception:
+                log.exception("delivery round for %s failed; trying again", self.sender.channel)
+                sent = 0
+            if sent and not self.stopping:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), poll_seconds())
+            wakeup.clear()
 
     async def _deliver(self, message: OutboxMessage, key: str, slot: Slot) -> int:
         try:
@@ -245,6 +285,17 @@ class Lane:
             outbox.mark_sent(session, message.id, channel_message_id)
 
 
+class Wakeup:
+    """Wakes every lane at once (something new was queued)."""
+
+    def __init__(self, events: list[asyncio.Event]) -> None:
+        self.events = events
+
+    def set(self) -> None:
+        for event in self.events:
+            event.set()
+
+
 class Deliverer:
     """Sends due outbox messages, one lane per channel, until stopped.
 
@@ -276,7 +327,7 @@ class Deliverer:
             for sender in senders
         }
         self.poll_seconds = poll_seconds
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup([asyncio.Event() for _ in self.lanes])
         self.stopping = False
         self.stopped = asyncio.Event()
 
@@ -285,16 +336,15 @@ class Deliverer:
         return sum(await asyncio.gather(*(lane.deliver_due() for lane in self.lanes.values())))
 
     async def run(self) -> None:
-        """Deliver until `shutdown` (or cancelled), waking on new messages or every `poll_seconds`."""
+        """Deliver until `shutdown` (or cancelled), each lane at its own pace, waking on new
+        messages or every `poll_seconds`."""
         try:
-            while not self.stopping:
-                try:
-                    await self.deliver_due()
-                except Exception:
-                    log.exception("delivery round failed; trying again")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
-                self.wakeup.clear()
+            await asyncio.gather(
+                *(
+                    lane.run(event, lambda: self.poll_seconds)
+                    for lane, event in zip(self.lanes.values(), self.wakeup.events, strict=True)
+                )
+            )
         finally:
             self.stopped.set()
 

@@ -16,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from analytics.names import category_name, month_abbreviation, weekday_name
 from handlers.context import Conversation, Services
-from handlers.messages import Button, ButtonPressed, Reply
+from handlers.messages import Button, ButtonPressed, ChatRef, Reply
 from handlers.schouw_parsing import SchouwPlan, parse_schouw
 from handlers.start import coordinator_names
 from handlers.texts import text
 from storage import events
-from storage.directory import bind_chat, upsert_member
+from storage.directory import bind_chat, initiative_chats, upsert_member
 from storage.incidents import link_to_incident
 from storage.messages import store_finding
-from storage.models import PARTNER_ROLES, Event, EventStatus, Role, RsvpAnswer
+from storage.models import PARTNER_ROLES, Channel, Event, EventStatus, Role, RsvpAnswer
 
 RSVP_PREFIX = "rsvp"
 QUESTION_KEY = "schouw-question"
@@ -128,14 +128,48 @@ def _continue_plan(conversation: Conversation, event: Event, said: str) -> list[
     event.move_to(EventStatus.PLANNED)
     event.draft = None
     language = conversation.language
-    return [
-        Reply(
-            chat=conversation.message.chat,
-            text=invitation_text(event, zone, language, {}),
-            buttons=rsvp_buttons(event, language),
-            key=f"schouw-invitation:{event.id}",
-        )
-    ]
+    invitation = Reply(
+        chat=conversation.message.chat,
+        text=invitation_text(event, zone, language, {}),
+        buttons=rsvp_buttons(event, language),
+        key=f"schouw-invitation:{event.id}",
+    )
+    return [invitation, *_invitations_elsewhere(conversation, event, invitation)]
+
+
+def _invitations_elsewhere(
+    conversation: Conversation, event: Event, invitation: Reply
+) -> list[Reply]:
+    """The same invitation for the initiative's other chats: its other Telegram groups (with
+    buttons) and its WhatsApp members (answering in words)."""
+    language, zone = conversation.language, conversation.services.zone
+    assert event.starts_at is not None
+    replies = []
+    for chat in initiative_chats(conversation.session, event.initiative_id):
+        if chat.id == event.chat_id:
+            continue
+        target = ChatRef(chat.channel, chat.external_id, chat.title, chat.is_group)
+        key = f"schouw-invitation:{event.id}:{chat.id}"
+        if chat.channel == Channel.WHATSAPP.value:
+            replies.append(
+                Reply(
+                    chat=target,
+                    # Without the counts line, which only a Telegram group's message keeps current.
+                    text=invitation.text.rsplit("\n", 1)[0]
+                    + "\n\n"
+                    + text("event_whatsapp_answer", language),
+                    key=key,
+                    template="uitnodiging",
+                    template_values=(
+                        ("title", text("schouw_title", language)),
+                        ("when", when_text(event.starts_at, zone, language)),
+                        ("where", event.location or "?"),
+                    ),
+                )
+            )
+        else:
+            replies.append(replace(invitation, chat=target, key=key))
+    return replies
 
 
 def _list(conversation: Conversation) -> list[Reply]:
@@ -216,7 +250,11 @@ def handle_button_press(
     notice = Reply(
         chat=pressed.chat, text="", action="notice", target_message_id=pressed.callback_id
     )
-    if event is None or event.chat_id != chat.id or event.status != EventStatus.PLANNED.value:
+    if (
+        event is None
+        or event.initiative_id != chat.initiative_id
+        or event.status != EventStatus.PLANNED.value
+    ):
         return [replace(notice, text=text("schouw_gone", language))]
     member = upsert_member(
         session,

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Chat, Initiative, Member, PrivateChat, Role
+from storage.models import Channel, Chat, Initiative, Member, PrivateChat, Role
 
 
 def find_chat(session: Session, channel: str, external_id: str) -> Chat | None:
@@ -156,4 +156,22 @@ def has_private_chat(session: Session, channel: str, external_id: str) -> bool:
             )
         )
         is not None
+    )
+
+
+def initiative_chats(session: Session, initiative_id: int) -> list[Chat]:
+    """Where the initiative's members can be reached: its Telegram groups and WhatsApp members."""
+    return list(
+        session.scalars(
+            select(Chat)
+            .where(
+                Chat.initiative_id == initiative_id,
+                ((Chat.channel == Channel.TELEGRAM.value) & Chat.is_group.is_(True))
+                | (
+                    (Chat.channel == Channel.WHATSAPP.value)
+                    & ~Chat.external_id.startswith("vergeten:")
+                ),
+            )
+            .order_by(Chat.id)
+        )
     )

@@ -150,13 +150,18 @@ def due(session: Session, channels: Iterable[str], limit: int = 200) -> list[Due
     return [Due(*row) for row in rows]
 
 
-def claim(session: Session, outbox_id: int, lease: timedelta = LEASE) -> OutboxMessage | None:
-    """Take one message for sending; None when another deliverer took it first."""
+def claim_many(
+    session: Session, outbox_ids: Sequence[int], lease: timedelta = LEASE
+) -> list[OutboxMessage]:
+    """Take several messages for sending in one statement; those another deliverer holds are
+    left out. Returned in queue order."""
+    if not outbox_ids:
+        return []
     now = utcnow()
-    claimed = session.execute(
+    taken = session.scalars(
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == outbox_id,
+            OutboxMessage.id.in_(list(outbox_ids)),
             or_(
                 OutboxMessage.status == OutboxStatus.PENDING.value,
                 (OutboxMessage.status == OutboxStatus.SENDING.value)
@@ -164,10 +169,27 @@ def claim(session: Session, outbox_id: int, lease: timedelta = LEASE) -> OutboxM
             ),
         )
         .values(status=OutboxStatus.SENDING.value, lease_until=now + lease)
+        .returning(OutboxMessage.id)
+    ).all()
+    if not taken:
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(taken)).order_by(OutboxMessage.id)
+        )
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(OutboxMessage, outbox_id)
+
+
+def release(session: Session, outbox_ids: Sequence[int]) -> None:
+    """Put claimed messages that were not sent back in the queue, as they were."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(outbox_ids)),
+            OutboxMessage.status == OutboxStatus.SENDING.value,
+        )
+        .values(status=OutboxStatus.PENDING.value, lease_until=None)
+    )
 
 
 def mark_sent(session: Session, outbox_id: int, channel_message_id: str | None) -> None:

@@ -106,7 +106,7 @@ async def test_a_crash_while_sending_loses_nothing(
     queue(db, Reply(GROUP, "na de herstart"))
     with db.unit_of_work() as session:
         [row] = session.scalars(select(OutboxMessage))
-        assert outbox.claim(session, row.id) is not None  # claimed, then the process died
+        assert outbox.claim_many(session, [row.id])  # claimed, then the process died
         row.lease_until = utcnow() - timedelta(seconds=1)  # …and its lease ran out
     await channel.start()
     await deliver_all(Deliverer(db, [channel], RateLimiter(30, 0, 20), 0.05), db)

@@ -392,3 +392,42 @@ def test_coordinator_commands_as_plain_words_with_chart(
         + re.sub(r"/[0-9a-f]{32}\.png$", "/" + "0" * 32 + ".png", media.removeprefix(PUBLIC_URL))
     )
     assert wrong.status_code == 404
+
+
+def test_whatsapp_coordinator_plans_a_schouw_everyone_is_invited_and_answers_in_words(
+    whatsapp_bot: LiveBot, telegram_api: TelegramStandIn, twilio_api: TwilioStandIn, db: Database
+) -> None:
+    from storage.models import Rsvp
+
+    joined(whatsapp_bot, telegram_api, twilio_api)  # NUMBER: a member
+    post_inbound(
+        whatsapp_bot, twilio_api, f"AANMELDEN {session_code(db)}", number=COORDINATOR_NUMBER
+    )
+    wait_until(lambda: any("Welkom" in t for t in texts_to(twilio_api, COORDINATOR_NUMBER)))
+    with db.unit_of_work() as session:
+        session.execute(
+            update(Member)
+            .where(Member.external_id == f"whatsapp:{COORDINATOR_NUMBER}")
+            .values(role=Role.COORDINATOR.value)
+        )
+    post_inbound(
+        whatsapp_bot, twilio_api, "schouw donderdag 19:30 bij de kerk", number=COORDINATOR_NUMBER
+    )
+    wait_until(lambda: any("Schouw op" in t for t in texts_to(twilio_api, NUMBER)))
+    wait_until(lambda: any("Schouw op" in c.params["text"] for c in telegram_api.sent()))
+    in_group = next(c for c in telegram_api.sent() if "Schouw op" in c.params["text"])
+    assert in_group.params["chat_id"] == str(GROUP_ID) and "reply_markup" in in_group.params
+    wait_until(lambda: any("Schouw op" in t for t in texts_to(twilio_api, COORDINATOR_NUMBER)))
+    member_invite = next(t for t in texts_to(twilio_api, NUMBER) if "Schouw op" in t)
+    assert "Ja, Misschien of Nee" in member_invite
+
+    post_inbound(whatsapp_bot, twilio_api, "ja", number=NUMBER)
+    wait_until(lambda: any("Genoteerd: je komt" in t for t in texts_to(twilio_api, NUMBER)))
+    with db.unit_of_work() as session:
+        [rsvp] = session.scalars(select(Rsvp)).all()
+        member = session.get(Member, rsvp.member_id)
+        assert member is not None and member.external_id == f"whatsapp:{NUMBER}"
+        assert rsvp.answer == "ja"
+        assert session.scalar(select(func.count()).select_from(Message)) == 0, (
+            "an answer, not a report"
+        )
