@@ -360,6 +360,7 @@ def test_twilio_429_is_retried_and_the_message_still_arrives(
     post_inbound(whatsapp_bot, twilio_api, "hallo")
     [reply] = twilio_api.wait_for(1)
     assert "AANMELDEN" in reply.params["Body"]
+    wait_until(lambda: _all_sent(db))
     with db.unit_of_work() as session:
         row = session.scalars(select(OutboxMessage)).one()
         assert row.status == "sent" and "retry" in (row.last_error or "")
