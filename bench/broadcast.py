@@ -31,6 +31,7 @@ from storage.db import Database  # noqa: E402
 from storage.models import AudienceKind, OutboxMessage, OutboxStatus, utcnow  # noqa: E402
 from storage.regional_events import progress  # noqa: E402
 from storage.whatsapp import join  # noqa: E402
+from tests.rates import most_in_any_second  # noqa: E402
 from tests.standins.server import free_port  # noqa: E402
 from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 from tests.standins.twilio_api import TwilioStandIn  # noqa: E402
@@ -98,16 +99,6 @@ def prepare(db: Database, chats: int) -> float:
         queued = send_invitations(session, event, ZoneInfo("Europe/Amsterdam"), None)
     assert queued == 2 * chats, queued
     return time.perf_counter() - started
-
-
-def most_in_any_second(times: list[float]) -> int:
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def report(name: str, times: list[float], limit: float) -> None:

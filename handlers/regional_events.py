@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from handlers.context import Conversation, Services
 from handlers.messages import Button, ButtonPressed, ChatRef, Reply
-from handlers.schouw import BUTTON_KEYS, when_text
+from handlers.schouw import BUTTON_KEYS, pressing_member, read_rsvp_press, when_text
 from handlers.schouw_parsing import parse_when
 from handlers.texts import text
 from storage import regional_events
-from storage.directory import bind_chat, upsert_member
 from storage.models import (
     AudienceKind,
     Channel,
@@ -368,30 +367,16 @@ def handle_regional_button(
     session: Session, services: Services, pressed: ButtonPressed
 ) -> list[Reply]:
     """An RSVP button under an invitation in a Telegram group."""
-    _, _, rest = pressed.data.partition(":")
-    event_id, _, given = rest.partition(":")
-    if not event_id.isdigit() or given not in set(RsvpAnswer):
+    press = read_rsvp_press(session, pressed)
+    if press is None:
         return []
-    chat, _ = bind_chat(
-        session, pressed.chat.channel, pressed.chat.external_id, pressed.chat.title, True
-    )
-    language = chat.initiative.language
-    notice = Reply(
-        chat=pressed.chat, text="", action="notice", target_message_id=pressed.callback_id
-    )
-    event = session.get(RegionalEvent, int(event_id))
+    event = session.get(RegionalEvent, press.event_id)
     if event is None or event.starts_at <= services.now():
-        return [replace(notice, text=text("event_gone", language))]
-    member = upsert_member(
-        session,
-        chat.initiative_id,
-        chat.channel,
-        pressed.sender.external_id,
-        pressed.sender.first_name,
-        pressed.sender.username,
-    )
-    if not record_answer(session, event, member, RsvpAnswer(given)):
-        return [replace(notice, text=text("event_gone", language))]
+        return [press.tell("event_gone")]
+    member = pressing_member(session, press, pressed)
+    if not record_answer(session, event, member, press.answer):
+        return [press.tell("event_gone")]
+    chat = press.chat
     updated = message_for(
         event,
         chat,
@@ -401,6 +386,6 @@ def handle_regional_button(
         regional_events.counts(session, event.id, chat.initiative_id),
     )
     return [
-        replace(notice, text=text(f"schouw_noted_{given}", language)),
+        press.tell(f"schouw_noted_{press.answer.value}"),
         replace(updated, action="edit", target_message_id=pressed.message_id, key=None),
     ]

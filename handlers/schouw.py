@@ -8,7 +8,7 @@ organiser is asked for a report whose lines become signals.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,16 @@ from storage import events
 from storage.directory import bind_chat, initiative_chats, upsert_member
 from storage.incidents import link_to_incident
 from storage.messages import store_finding
-from storage.models import PARTNER_ROLES, Channel, Event, EventStatus, Role, RsvpAnswer
+from storage.models import (
+    PARTNER_ROLES,
+    Channel,
+    Chat,
+    Event,
+    EventStatus,
+    Member,
+    Role,
+    RsvpAnswer,
+)
 
 RSVP_PREFIX = "rsvp"
 QUESTION_KEY = "schouw-question"
@@ -234,40 +243,69 @@ def handle_plan_answer(conversation: Conversation, event: Event) -> list[Reply]:
     return _continue_plan(conversation, event, conversation.message.text)
 
 
+@dataclass(frozen=True)
+class RsvpPress:
+    """A pressed RSVP button: which event, what answer, in which chat, and the notice to give."""
+
+    event_id: int
+    answer: RsvpAnswer
+    chat: Chat
+    notice: Reply
+
+    @property
+    def language(self) -> str:
+        return self.chat.initiative.language
+
+    def tell(self, key: str) -> Reply:
+        return replace(self.notice, text=text(key, self.language))
+
+
+def read_rsvp_press(session: Session, pressed: ButtonPressed) -> RsvpPress | None:
+    """`rsvp:12:ja` (a schouw) or `regional:3:nee` (an association event); None otherwise."""
+    _, _, rest = pressed.data.partition(":")
+    event_id, _, given = rest.partition(":")
+    if not event_id.isdigit() or given not in set(RsvpAnswer):
+        return None
+    chat, _ = bind_chat(
+        session, pressed.chat.channel, pressed.chat.external_id, pressed.chat.title, True
+    )
+    notice = Reply(
+        chat=pressed.chat, text="", action="notice", target_message_id=pressed.callback_id
+    )
+    return RsvpPress(int(event_id), RsvpAnswer(given), chat, notice)
+
+
+def pressing_member(session: Session, press: RsvpPress, pressed: ButtonPressed) -> Member:
+    return upsert_member(
+        session,
+        press.chat.initiative_id,
+        press.chat.channel,
+        pressed.sender.external_id,
+        pressed.sender.first_name,
+        pressed.sender.username,
+    )
+
+
 def handle_button_press(
     session: Session, services: Services, pressed: ButtonPressed
 ) -> list[Reply]:
     """An RSVP button: record the answer, show it to the member, update the counts."""
-    prefix, _, rest = pressed.data.partition(":")
-    event_id, _, given = rest.partition(":")
-    if prefix != RSVP_PREFIX or not event_id.isdigit() or given not in set(RsvpAnswer):
+    press = read_rsvp_press(session, pressed)
+    if press is None or not pressed.data.startswith(f"{RSVP_PREFIX}:"):
         return []
-    event = session.get(Event, int(event_id))
-    chat, _ = bind_chat(
-        session, pressed.chat.channel, pressed.chat.external_id, pressed.chat.title, True
-    )
-    language = chat.initiative.language
-    notice = Reply(
-        chat=pressed.chat, text="", action="notice", target_message_id=pressed.callback_id
-    )
+    event = session.get(Event, press.event_id)
+    chat, language, given = press.chat, press.language, press.answer.value
     if (
         event is None
         or event.initiative_id != chat.initiative_id
         or event.status != EventStatus.PLANNED.value
     ):
-        return [replace(notice, text=text("schouw_gone", language))]
-    member = upsert_member(
-        session,
-        chat.initiative_id,
-        chat.channel,
-        pressed.sender.external_id,
-        pressed.sender.first_name,
-        pressed.sender.username,
-    )
-    events.answer(session, event, member, RsvpAnswer(given))
+        return [press.tell("schouw_gone")]
+    member = pressing_member(session, press, pressed)
+    events.answer(session, event, member, press.answer)
     answers = events.counts(session, event.id)
     return [
-        replace(notice, text=text(f"schouw_noted_{given}", language)),
+        press.tell(f"schouw_noted_{given}"),
         Reply(
             chat=pressed.chat,
             text=invitation_text(event, services.zone, language, answers),

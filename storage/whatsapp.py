@@ -97,17 +97,23 @@ def join(session: Session, number: str, initiative: Initiative, name: str, at: d
     member = upsert_member(session, initiative.id, WHATSAPP, number, name, None)
     # The welcome a joining number gets holds the signalling rules (SAAR).
     member.rules_received_at = at
+    _record_membership(session, member, MembershipKind.JOINED, at)
+    return member
+
+
+def _record_membership(session: Session, member: Member, kind: MembershipKind, at: datetime) -> None:
     session.add(
         MembershipEvent(
-            initiative_id=initiative.id,
+            initiative_id=member.initiative_id,
             member_id=member.id,
-            kind=MembershipKind.JOINED.value,
+            kind=kind.value,
             at=at,
             source="whatsapp",
-            event_key=pseudonym(str(initiative.id), f"joined:{member.id}:{at.isoformat()}"),
+            event_key=pseudonym(
+                str(member.initiative_id), f"{kind.value}:{member.id}:{at.isoformat()}"
+            ),
         )
     )
-    return member
 
 
 def forget(session: Session, number: str, at: datetime) -> bool:
@@ -121,18 +127,7 @@ def forget(session: Session, number: str, at: datetime) -> bool:
         select(Member).where(Member.channel == WHATSAPP, Member.external_id == number)
     ):
         known = True
-        session.add(
-            MembershipEvent(
-                initiative_id=member.initiative_id,
-                member_id=member.id,
-                kind=MembershipKind.LEFT.value,
-                at=at,
-                source="whatsapp",
-                event_key=pseudonym(
-                    str(member.initiative_id), f"left:{member.id}:{at.isoformat()}"
-                ),
-            )
-        )
+        _record_membership(session, member, MembershipKind.LEFT, at)
         member.external_id = forgotten
         member.display_name = ""
         member.username = None

@@ -30,6 +30,7 @@ from storage.directory import bind_chat
 from storage.models import AudienceKind, OutboxMessage, OutboxStatus, utcnow
 from storage.whatsapp import join
 from tests.conftest import WEBHOOK_SECRET
+from tests.rates import most_in_any_second
 from tests.standins.telegram_api import TelegramStandIn
 from tests.standins.twilio_api import TwilioStandIn
 from tests.waiting import wait_until
@@ -140,23 +141,24 @@ def outbox_waiting(db: Database) -> int:
         )
 
 
-def most_in_any_second(times: list[float]) -> int:
-    times = sorted(times)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
+def stop_half_way(
+    db: Database,
+    telegram_api: TelegramStandIn,
+    twilio_api: TwilioStandIn,
+    worker: Worker,
+    signum: int,
+) -> None:
+    """Start the broadcast and stop the worker with `signum` once 60 invitations are out."""
+    prepare_broadcast(db)
+    worker.start()
+    wait_until(lambda: sum(received(telegram_api, twilio_api).values()) >= 60, timeout=60)
+    worker.stop(signum)
 
 
 def test_broadcast_stopped_half_way_and_restarted_reaches_everyone_exactly_once(
     db: Database, telegram_api: TelegramStandIn, twilio_api: TwilioStandIn, worker: Worker
 ) -> None:
-    prepare_broadcast(db)
-    worker.start()
-    wait_until(lambda: sum(received(telegram_api, twilio_api).values()) >= 60, timeout=60)
-    worker.stop(signal.SIGTERM)
+    stop_half_way(db, telegram_api, twilio_api, worker, signal.SIGTERM)
     half_way = sum(received(telegram_api, twilio_api).values())
     assert half_way < GROUPS + NUMBERS, "stopped before the end"
     with db.unit_of_work() as session:
@@ -180,10 +182,7 @@ def test_broadcast_stopped_half_way_and_restarted_reaches_everyone_exactly_once(
 def test_broadcast_killed_outright_loses_nobody(
     db: Database, telegram_api: TelegramStandIn, twilio_api: TwilioStandIn, worker: Worker
 ) -> None:
-    prepare_broadcast(db)
-    worker.start()
-    wait_until(lambda: sum(received(telegram_api, twilio_api).values()) >= 60, timeout=60)
-    worker.stop(signal.SIGKILL)
+    stop_half_way(db, telegram_api, twilio_api, worker, signal.SIGKILL)
     assert sum(received(telegram_api, twilio_api).values()) < GROUPS + NUMBERS
     time.sleep(0.5)
     worker.start()  # messages that were in flight wait for their lease (3 s) and go again
