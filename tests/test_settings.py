@@ -60,3 +60,18 @@ def test_serve_with_bad_setting_exits_with_readable_message(tmp_path: object) ->
     )
     assert result.returncode == 2
     assert "PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_twilio_needs_all_three_and_a_whatsapp_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC123")
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "twilio-secret-token")
+    monkeypatch.delenv("TWILIO_WHATSAPP_FROM", raising=False)
+    with pytest.raises(SettingsError, match="TWILIO_WHATSAPP_FROM missing") as refused:
+        load_settings()
+    assert "twilio-secret-token" not in str(refused.value)
+    monkeypatch.setenv("TWILIO_WHATSAPP_FROM", "+31612345678")
+    with pytest.raises(SettingsError, match="whatsapp:"):
+        load_settings()
+    monkeypatch.setenv("TWILIO_WHATSAPP_FROM", "whatsapp:+31612345678")
+    settings = load_settings()
+    assert settings.whatsapp_enabled and "twilio-secret-token" not in repr(settings)
