@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.delivery import Deliverer, RateLimiter
 from handlers.context import Services
-from handlers.messages import ChatRef, IncomingMessage, Person
+from handlers.messages import Button, ButtonPressed, ChatRef, IncomingMessage, Person
 from handlers.router import handle
 from handlers.texts import text
 from nlp.classifier import get_classifier
@@ -39,6 +39,8 @@ class ConsoleSender:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        # The newest message with buttons: its id and buttons, so `/knop 1` can press one.
+        self.buttons: tuple[str, list[Button]] | None = None
 
     async def send(self, message: OutboxMessage) -> str:
         if message.action == "notice":
@@ -46,12 +48,18 @@ class ConsoleSender:
             return f"console-{message.id}"
         body = message.text
         buttons = buttons_of(message)
+        message_id = message.target_message_id if message.action == "edit" else None
+        message_id = message_id or f"console-{message.id}"
         if buttons:
-            body += "\n\n" + "  ".join(f"[{button.label}]" for button in buttons)
+            body += "\n\n" + "  ".join(
+                f"[{number}: {button.label}]" for number, button in enumerate(buttons, start=1)
+            )
+            body += "\n" + text("console_buttons")
+            self.buttons = (message_id, buttons)
         if message.image is not None:
             body += "\n\n" + text("console_image", size=len(message.image) // 1024)
         self.console.print(Panel(body, title="🤖 Buurtbot", border_style="cyan"))
-        return f"console-{message.id}"
+        return message_id
 
 
 class ConsoleSession:
@@ -62,7 +70,9 @@ class ConsoleSession:
         self.person = person
         self.console = console
         self.services = Services(classifier=get_classifier())
-        self.deliverer = Deliverer(db, [ConsoleSender(console)], RateLimiter(1000, 0, 1_000_000))
+        self.sender = ConsoleSender(console)
+        self.deliverer = Deliverer(db, [self.sender], RateLimiter(1000, 0, 1_000_000))
+        self.presses = 0
 
     def set_role(self, role: Role) -> None:
         with self.db.unit_of_work() as session:
@@ -95,6 +105,24 @@ class ConsoleSession:
             ).one_or_none()
         asyncio.run(self.deliverer.deliver_due())
         return stored
+
+    def press(self, number: int) -> bool:
+        """Press button `number` under the newest message that has buttons; False if none."""
+        if self.sender.buttons is None or not 1 <= number <= len(self.sender.buttons[1]):
+            return False
+        message_id, buttons = self.sender.buttons
+        self.presses += 1
+        pressed = ButtonPressed(
+            chat=DEMO_CHAT,
+            sender=self.person,
+            message_id=message_id,
+            data=buttons[number - 1].data,
+            callback_id=f"console-press-{self.presses}",
+        )
+        with self.db.unit_of_work() as session:
+            outbox.enqueue(session, handle(session, self.services, pressed))
+        asyncio.run(self.deliverer.deliver_due())
+        return True
 
     def show_labels(self, message: Message) -> None:
         labels = " · ".join(
@@ -144,6 +172,11 @@ def run_console(db: Database, role: str, name: str) -> None:
                 continue
             session.set_role(wanted)
             console.print(text("console_role_switched", role=text(f"role_{wanted.value}")))
+            continue
+        if line.lower().startswith("/knop"):
+            number = line[5:].strip()
+            if not (number.isdigit() and session.press(int(number))):
+                console.print(text("console_no_button"))
             continue
         stored = session.post(line)
         if stored is not None:

@@ -59,3 +59,26 @@ def test_console_role_switch_makes_you_coordinator(tmp_path: Path) -> None:
         [anja] = session.scalars(select(Member))
     db.dispose()
     assert (anja.display_name, anja.role) == ("Anja", "coordinator")
+
+
+def test_console_buttons_can_be_pressed(tmp_path: Path) -> None:
+    from storage.models import Rsvp
+
+    url = f"sqlite:///{tmp_path}/chat.db"
+    output = chat(
+        url,
+        ["/schouw overmorgen 19:30 bij de kerk", "/knop 1", "/knop 9"],
+        "--rol",
+        "coordinator",
+        "--naam",
+        "Anja",
+    )
+    assert "[1: ✅ Ik kom]" in output and "/knop 1" in output
+    assert "Genoteerd: je komt" in output
+    assert "✅ 1 komen" in output, "the invitation is shown again with the new count"
+    assert "geen knop met dat nummer" in output
+    db = Database(url)
+    with db.unit_of_work() as session:
+        [rsvp] = session.scalars(select(Rsvp))
+    db.dispose()
+    assert rsvp.answer == "ja"
