@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from analytics.summary import suggested_next_step
 from handlers.messages import ChatRef, Reply
 from handlers.trend import trend_answer
-from storage.directory import has_private_chat, members_with_roles
-from storage.models import Initiative, Member, OutboxMessage, Role
+from handlers.texts import text
+from storage.directory import has_private_chat, initiative_chats, members_with_roles
+from storage.models import Channel, Initiative, Member, OutboxMessage, Role
 from storage.outbox import enqueue
 
 # A digest missed (the clock was down) is still sent this long after its time, not later.
@@ -43,13 +44,42 @@ def digest_key(initiative: Initiative, member: Member, week: str) -> str:
     return f"digest:{initiative.id}:{member.id}:{week}"
 
 
-def _recipients(session: Session, initiative: Initiative) -> list[Member]:
-    """Coordinators the bot may write to privately."""
-    return [
-        member
-        for member in members_with_roles(session, initiative.id, [Role.COORDINATOR])
-        if has_private_chat(session, member.channel, member.external_id)
+def _recipients(session: Session, initiative: Initiative) -> tuple[list[Member], list[Member]]:
+    """Coordinators the bot may write to privately, and those it may not (yet)."""
+    reachable, unreachable = [], []
+    for member in members_with_roles(session, initiative.id, [Role.COORDINATOR]):
+        if has_private_chat(session, member.channel, member.external_id):
+            reachable.append(member)
+        else:
+            unreachable.append(member)
+    return reachable, unreachable
+
+
+def _ask_for_private_chat(session: Session, initiative: Initiative, members: list[Member]) -> int:
+    """Tell coordinators in their group, once ever each, how to get the digest privately.
+
+    Telegram lets a bot write to someone only after they started a chat with it.
+    """
+    groups = [
+        chat
+        for chat in initiative_chats(session, initiative.id)
+        if chat.channel == Channel.TELEGRAM.value
     ]
+    if not groups:
+        return 0
+    group = ChatRef(groups[0].channel, groups[0].external_id, groups[0].title, True)
+    return enqueue(
+        session,
+        [
+            Reply(
+                group,
+                text("digest_start_private_chat", initiative.language, name=member.display_name),
+                key=f"digest-ask-private:{initiative.id}:{member.id}",
+            )
+            for member in members
+            if member.channel == Channel.TELEGRAM.value
+        ],
+    )
 
 
 def _already_queued(session: Session, keys: list[str]) -> set[str]:
@@ -66,7 +96,8 @@ def queue_weekly_digests(session: Session, now: datetime, zone: ZoneInfo) -> int
         if not moment <= now < moment + CATCH_UP:
             continue
         week = week_key(moment, zone)
-        recipients = _recipients(session, initiative)
+        recipients, unreachable = _recipients(session, initiative)
+        queued += _ask_for_private_chat(session, initiative, unreachable)
         keys = {digest_key(initiative, member, week): member for member in recipients}
         done = _already_queued(session, list(keys))
         waiting = {key: member for key, member in keys.items() if key not in done}

@@ -46,26 +46,37 @@ def queue(db: Database, now: datetime) -> int:
 
 def digests(db: Database) -> list[OutboxMessage]:
     with db.unit_of_work() as session:
-        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        return list(
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.dedupe_key.startswith("digest:"))
+                .order_by(OutboxMessage.id)
+            )
+        )
 
 
 def test_digest_goes_to_coordinators_who_talk_to_the_bot_once_a_week(db: Database) -> None:
     setup_initiative(db)
     assert queue(db, MONDAY_0805 - timedelta(minutes=10)) == 0  # before 08:00
-    assert queue(db, MONDAY_0805) == 1
+    assert queue(db, MONDAY_0805) == 2  # Anja's digest, and a word in the group for Piet
     assert queue(db, MONDAY_0805 + timedelta(minutes=10)) == 0  # the next tick
     [digest] = digests(db)
     assert digest.chat_external_id == "11"  # Anja; Piet has no private chat, Kees is no coordinator
     assert digest.image is not None and digest.image[:4] == b"\x89PNG"
     assert "👉" in digest.text
-    assert queue(db, MONDAY_0805 + timedelta(days=7)) == 1  # next week
+    with db.unit_of_work() as session:
+        [ask] = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith("digest-ask-private:"))
+        )
+    assert ask.chat_external_id == "-100" and "Piet" in ask.text and "Start" in ask.text
+    assert queue(db, MONDAY_0805 + timedelta(days=7)) == 1  # next week; Piet is asked only once
     assert len(digests(db)) == 2
 
 
 def test_missed_digest_is_caught_up_but_not_days_later(db: Database) -> None:
     setup_initiative(db)
     assert queue(db, MONDAY_0805 + timedelta(days=3)) == 0
-    assert queue(db, MONDAY_0805 + timedelta(hours=30)) == 1
+    assert queue(db, MONDAY_0805 + timedelta(hours=30)) == 2
 
 
 def test_digest_time_is_configurable_per_initiative(db: Database) -> None:
@@ -74,7 +85,7 @@ def test_digest_time_is_configurable_per_initiative(db: Database) -> None:
         chat, _ = bind_chat(session, "telegram", "-100", None, True)
         chat.initiative.digest_weekday, chat.initiative.digest_hour = 4, 17
     assert queue(db, MONDAY_0805) == 0
-    assert queue(db, datetime(2026, 11, 27, 17, 1, tzinfo=AMSTERDAM)) == 1
+    assert queue(db, datetime(2026, 11, 27, 17, 1, tzinfo=AMSTERDAM)) == 2
 
 
 def test_two_schedulers_at_once_send_one_digest(db: Database) -> None:
@@ -94,9 +105,9 @@ def test_two_schedulers_at_once_send_one_digest(db: Database) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(results) == [0, 1]
+    assert sorted(results) == [0, 2]
     with db.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
 
 
 def test_scheduler_jobs_have_fixed_ids_and_survive_a_restart(db: Database) -> None:
@@ -127,8 +138,9 @@ def test_digest_job_runs_from_the_job_store_reference(db: Database) -> None:
     digest_job(db.url, "Europe/Amsterdam")
     digest_job(db.url, "Europe/Amsterdam")  # as a restarted or second scheduler would
     with db.unit_of_work() as session:
-        keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
-    assert len(keys) == 1 and keys[0].startswith("digest:")
+        keys = sorted(session.scalars(select(OutboxMessage.dedupe_key)))
+    assert len(keys) == 2 and keys[0].startswith("digest:")  # and Piet is asked, once
+    assert keys[1].startswith("digest-ask-private:")
 
 
 def line_with(process: subprocess.Popen[str], markers: tuple[str, ...]) -> str:
