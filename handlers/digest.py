@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from analytics.summary import suggested_next_step
 from handlers.messages import ChatRef, Reply
-from handlers.trend import trend_answer
 from handlers.texts import text
+from handlers.trend import trend_answer
 from storage.directory import has_private_chat, initiative_chats, members_with_roles
 from storage.models import Channel, Initiative, Member, OutboxMessage, Role
 from storage.outbox import enqueue
