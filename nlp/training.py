@@ -225,19 +225,27 @@ def choose_urgent_threshold(
         texts = [normalise_text(m.text) for m in held_out]
         probabilities = urgent_probabilities(pipeline, texts)
         scored.extend(zip(probabilities, (m.urgent for m in held_out), strict=True))
-    urgent_scores = sorted((p for p, is_urgent in scored if is_urgent), reverse=True)
-    # The highest threshold that still lets `target` of the urgent signals through.
-    needed = max(1, math.ceil(config.urgent_recall_target * len(urgent_scores)))
-    threshold = min(0.5, urgent_scores[needed - 1])
+    urgent_scores = [p for p, is_urgent in scored if is_urgent]
+    threshold = urgent_threshold_for_recall(urgent_scores, config.urgent_recall_target)
     if report is not None:
         flagged = [is_urgent for p, is_urgent in scored if p >= threshold]
+        recall = sum(flagged) / len(urgent_scores)
         precision = sum(flagged) / len(flagged)
         report(
             f"urgency threshold {threshold:.3f}: out-of-fold recall "
-            f"{needed / len(urgent_scores):.3f}, precision {precision:.3f} "
-            f"({len(signals)} signals)"
+            f"{recall:.3f}, precision {precision:.3f} ({len(signals)} signals)"
         )
     return round(threshold, 6)
+
+
+def urgent_threshold_for_recall(urgent_scores: Sequence[float], recall_target: float) -> float:
+    """The highest threshold (at most 0.5) that lets `recall_target` of the urgent
+    messages' scores through."""
+    if not urgent_scores:
+        return 0.5
+    ordered = sorted(urgent_scores, reverse=True)
+    needed = max(1, math.ceil(recall_target * len(ordered)))
+    return min(0.5, ordered[needed - 1])
 
 
 def train_model(
