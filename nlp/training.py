@@ -22,7 +22,15 @@ from nlp.corpus import LabelledMessage, corpus_files, data_hash, read_corpus
 from nlp.cues import CUES
 from nlp.labels import URGENT
 from nlp.normalise import normalise_text
-from nlp.pipeline import HEADS, PIPELINE_NAME, URGENT_HEAD, Head, build_pipeline, model_config
+from nlp.pipeline import (
+    CATEGORY_HEAD,
+    HEADS,
+    PIPELINE_NAME,
+    URGENT_HEAD,
+    Head,
+    build_pipeline,
+    model_config,
+)
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -61,11 +69,16 @@ class TrainConfig:
     cue_weight: float = 6.0
     # The urgency threshold is set by cross-validation on the training data, as the highest
     # threshold whose out-of-fold recall reaches this target (missing an emergency is worse
-    # than a superfluous SAAR reminder).
-    urgent_recall_target: float = 0.95
+    # than a superfluous SAAR reminder). The target is above the 0.95 that is asked for: a
+    # threshold set at exactly 0.95 out-of-fold recall misses it on new messages about half
+    # the time.
+    urgent_recall_target: float = 0.97
     urgent_cv_folds: int = 5
     # Loss weight of each label: (share of an even split / its share) ** class_balance.
     class_balance: float = 0.5
+    # Categories are scored by macro-F1, and how often each occurs in the corpus says more
+    # about what the team wrote than about the groups: their loss is fully balanced.
+    category_class_balance: float = 1.0
     urgent_class_balance: float = 1.0
     # Below this confidence a classification is marked for a coordinator to confirm.
     review_threshold: float = 0.5
@@ -170,7 +183,10 @@ def train_head(
     )
     model = component.model  # type: ignore[attr-defined]
     urgency = head is URGENT_HEAD
-    balance = config.urgent_class_balance if urgency else config.class_balance
+    balance = {
+        URGENT_HEAD.name: config.urgent_class_balance,
+        CATEGORY_HEAD.name: config.category_class_balance,
+    }.get(head.name, config.class_balance)
     weights = _class_weights([gold for _, gold in examples], len(head.labels), balance)
     optimizer = _optimizer(config, config.urgent_l2 if urgency else config.l2)
     order = random.Random(config.seed)
