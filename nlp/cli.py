@@ -106,9 +106,7 @@ def crossval(
     except CorpusError as error:
         errors.print(f"[red]Fout in de trainingsdata:[/red] {error}")
         raise typer.Exit(1) from error
-    result = cross_validate(
-        messages, TrainConfig(), folds, report=None if quiet else errors.print
-    )
+    result = cross_validate(messages, TrainConfig(), folds, report=None if quiet else errors.print)
     console = Console()
     console.print(f"{result.folds}-voudige kruisvalidatie op {result.messages} berichten")
     console.print(_task_table("Soort (kind)", result.kind))

@@ -35,6 +35,8 @@ def test_cross_validation_reports_the_dev_measures() -> None:
     result = cross_validate(MESSAGES, FAST, folds=2)
     assert result.messages == len(MESSAGES)
     assert result.kind.messages == len(MESSAGES)
-    assert result.category.messages == sum(m.kind in ("signaal", "terugkoppeling") for m in MESSAGES)
+    assert result.category.messages == sum(
+        m.kind in ("signaal", "terugkoppeling") for m in MESSAGES
+    )
     assert 0.0 <= result.kind.macro_f1 <= 1.0
     assert 0.0 < result.urgent_threshold <= 0.5
