@@ -87,6 +87,41 @@ def evaluate(
         _print_evaluation(Console(), result)
 
 
+@nlp_app.command("crossval")
+def crossval(
+    data: Annotated[
+        Path, typer.Option("--data", help="Map met de trainingsberichten (*.jsonl).")
+    ] = TRAIN_DIR,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Aantal folds.")] = 5,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Geen voortgang tonen.")] = False,
+) -> None:
+    """Kruisvalidatie op de trainingsberichten: kies instellingen zonder naar dev te kijken."""
+    from nlp.corpus import CorpusError, read_corpus
+    from nlp.crossval import cross_validate
+    from nlp.training import TrainConfig
+
+    errors = Console(stderr=True)
+    try:
+        messages = read_corpus(data)
+    except CorpusError as error:
+        errors.print(f"[red]Fout in de trainingsdata:[/red] {error}")
+        raise typer.Exit(1) from error
+    result = cross_validate(messages, TrainConfig(), folds, report=None if quiet else errors.print)
+    console = Console()
+    console.print(f"{result.folds}-voudige kruisvalidatie op {result.messages} berichten")
+    console.print(_task_table("Soort (kind)", result.kind))
+    console.print(_task_table("Categorie (bij signaal en terugkoppeling)", result.category))
+    u = result.urgent
+    console.print(
+        f"macro-F1 kind {result.kind.macro_f1:.4f}, category {result.category.macro_f1:.4f}; "
+        f"urgent (drempel {result.urgent_threshold:.3f}) precision {u.precision:.3f}, "
+        f"recall {u.recall:.3f} ({u.true_positives} terecht, {u.false_positives} onterecht, "
+        f"{u.false_negatives} gemist)"
+    )
+    console.print(_confusion_table("Verwarringsmatrix soort", result.kind))
+    console.print(_confusion_table("Verwarringsmatrix categorie", result.category))
+
+
 def _task_table(title: str, report: TaskReport) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("label")

@@ -246,6 +246,22 @@ CUES: dict[str, tuple[str, ...]] = {
         "al dagen", "sinds", "telkens", "vaker", "regelmatig", "elke nacht", "iedere avond",
         "vnacht", "gister", "earlier", "last week",
     ),
+    # De-escalation: the person has gone, it is over, nobody is hurt, help is already there,
+    # or the writer plays it down. Written from the labelling guidelines' urgency border.
+    "urgent_calm": (
+        "al weg", "is weg", "zijn weg", "weer weg", "liep weg", "liepen weg", "reed weg",
+        "reden weg", "rende weg", "renden weg", "fietste weg", "fietsten weg", "ging er vandoor",
+        "gingen er vandoor", "vandoor", "doorgereden", "reed door", "reed gewoon door",
+        "ging weg", "gingen weg", "nu uit", "is uit", "al uit", "geblust", "niemand gewond",
+        "niet gewond", "geen gewonden", "blikschade", "is ok", "is oké", "gaat goed",
+        "ziet er ok uit", "lijkt ok", "lijkt oké", "reageert wel", "aanspreekbaar",
+        "kwam weer bij", "weer bij bewustzijn", "niet binnen gelaten", "deur dichtgedaan",
+        "deur dicht gedaan", "geen geweld", "alleen verbaal", "verder niks", "verder geen",
+        "rustig", "viel mee", "valt mee", "gelukkig", "niks aan de hand", "zal wel",
+        "wss niks", "waarschijnlijk niks", "misschien niks", "toch even melden", "ff melden",
+        "even melden", "ter info", "fyi", "heads up", "no one hurt", "nobody hurt", "gone",
+        "left", "drove off", "ran off", "is over", "is voorbij", "is er al", "zijn er al",
+    ),
     "urgent_danger": (
         "bewusteloos", "gewond*", "bloed*", "mes", "messen", "wapen*", "pistool", "vecht*",
         "knokpartij", "slaan", "slaat", "overval*", "in het water", "te water", "verdrink*",
