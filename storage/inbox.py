@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -51,29 +51,35 @@ def store_many(session: Session, channel: str, deliveries: list[tuple[str, str]]
     )
 
 
-def due_ids(session: Session, channel: str, limit: int = 200) -> list[int]:
-    """Pending deliveries whose time has come, in arrival order."""
-    return list(
-        session.scalars(
-            select(InboundUpdate.id)
-            .where(
-                InboundUpdate.channel == channel,
-                InboundUpdate.status == InboxStatus.PENDING.value,
-                InboundUpdate.next_attempt_at <= utcnow(),
-            )
-            .order_by(InboundUpdate.id)
-            .limit(limit)
+def due(session: Session, channel: str, limit: int = 200) -> list[tuple[int, str | None, int]]:
+    """(id, payload, attempts) of the pending deliveries whose time has come, in arrival order."""
+    rows = session.execute(
+        select(InboundUpdate.id, InboundUpdate.payload, InboundUpdate.attempts)
+        .where(
+            InboundUpdate.channel == channel,
+            InboundUpdate.status == InboxStatus.PENDING.value,
+            InboundUpdate.next_attempt_at <= utcnow(),
         )
+        .order_by(InboundUpdate.id)
+        .limit(limit)
     )
+    return [(update_id, payload, attempts) for update_id, payload, attempts in rows]
 
 
-def lock_pending(session: Session, update_id: int) -> InboundUpdate | None:
-    """The delivery, locked for this transaction, if it still waits to be processed."""
-    return session.scalars(
-        select(InboundUpdate)
-        .where(InboundUpdate.id == update_id, InboundUpdate.status == InboxStatus.PENDING.value)
-        .with_for_update(skip_locked=True)
-    ).one_or_none()
+_LOCK_PENDING = (
+    select(InboundUpdate.id)
+    .where(
+        InboundUpdate.id == bindparam("update_id"),
+        InboundUpdate.status == InboxStatus.PENDING.value,
+    )
+    .with_for_update(skip_locked=True)
+)
+
+
+def lock_pending(session: Session, update_id: int) -> bool:
+    """Lock the delivery for this transaction; False when it no longer waits to be processed
+    (done, failed, or locked by another worker)."""
+    return session.scalar(_LOCK_PENDING, {"update_id": update_id}) is not None
 
 
 def mark_done(session: Session, update_id: int) -> None:
