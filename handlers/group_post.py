@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from handlers.context import Conversation
 from handlers.messages import Reply
-from storage.incidents import link_to_incident
 from storage.messages import store_message
 
 
@@ -21,7 +20,6 @@ def handle_group_post(conversation: Conversation) -> list[Reply]:
     )
     if stored is None:
         return []
-    link_to_incident(conversation.session, stored)
     if not (labels.kind == "signaal" and labels.urgent):
         return []
     return [conversation.answer("saar_reminder")]

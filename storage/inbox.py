@@ -82,18 +82,24 @@ def lock_pending(session: Session, update_id: int) -> bool:
     return session.scalar(_LOCK_PENDING, {"update_id": update_id}) is not None
 
 
-def mark_done(session: Session, update_id: int) -> None:
-    session.execute(
-        update(InboundUpdate)
-        .where(InboundUpdate.id == update_id)
-        .values(
-            status=InboxStatus.DONE.value,
-            payload=None,
-            processed_at=utcnow(),
-            attempts=InboundUpdate.attempts + 1,
-            last_error=None,
-        )
+_MARK_DONE = (
+    update(InboundUpdate.__table__)
+    .where(InboundUpdate.__table__.c.id == bindparam("update_id"))
+    .values(
+        status=InboxStatus.DONE.value,
+        payload=None,
+        processed_at=bindparam("now", type_=InboundUpdate.__table__.c.processed_at.type),
+        attempts=InboundUpdate.__table__.c.attempts + 1,
+        last_error=None,
     )
+)
+
+
+def mark_done(session: Session, update_id: int) -> None:
+    """Done, and the payload (personal data) gone. A plain SQL update in the session's
+    transaction: no ORM object of the delivery is loaded that it would have to synchronise."""
+    session.flush()
+    session.connection().execute(_MARK_DONE, {"update_id": update_id, "now": utcnow()})
 
 
 def mark_attempt_failed(session: Session, update_id: int, attempts: int, error: str) -> None:

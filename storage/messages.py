@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from handlers.messages import IncomingMessage
 from nlp.classifier import Classification
+from storage.incidents import link_to_incident
 from storage.models import Chat, Event, Member, Message, MessageSource
 from storage.privacy import mask_personal_data
 
 MAX_STORED_TEXT = 4096
+
+_STORED_BEFORE = select(Message.id).where(
+    Message.chat_id == bindparam("chat_id"),
+    Message.channel_message_id == bindparam("channel_message_id"),
+)
 
 
 def store_message(
@@ -22,11 +28,13 @@ def store_message(
     incoming: IncomingMessage,
     labels: Classification,
 ) -> Message | None:
-    """Store a post with its labels; None when this message was stored before."""
+    """Store a post with its labels, linked to its incident; None when it was stored before.
+
+    The row is written when the session flushes (at the latest when the transaction commits),
+    with its incident already set: one INSERT, no UPDATE after it.
+    """
     exists = session.scalar(
-        select(Message.id).where(
-            Message.chat_id == chat.id, Message.channel_message_id == incoming.message_id
-        )
+        _STORED_BEFORE, {"chat_id": chat.id, "channel_message_id": incoming.message_id}
     )
     if exists is not None:
         return None
@@ -45,8 +53,8 @@ def store_message(
         needs_review=labels.needs_review,
         model_version=labels.model_version,
     )
+    link_to_incident(session, message)
     session.add(message)
-    session.flush()
     return message
 
 
