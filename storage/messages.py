@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from handlers.messages import IncomingMessage
 from nlp.classifier import Classification
 from storage.incidents import link_to_incident
-from storage.models import Chat, Event, Member, Message, MessageSource
+from storage.models import Chat, Event, Member, Message, MessageSource, utcnow
 from storage.privacy import mask_personal_data
 
 MAX_STORED_TEXT = 4096
 
+_INSERT_MESSAGE = insert(Message.__table__)
 _STORED_BEFORE = select(Message.id).where(
     Message.chat_id == bindparam("chat_id"),
     Message.channel_message_id == bindparam("channel_message_id"),
@@ -30,15 +31,15 @@ def store_message(
 ) -> Message | None:
     """Store a post with its labels, linked to its incident; None when it was stored before.
 
-    The row is written when the session flushes (at the latest when the transaction commits),
-    with its incident already set: one INSERT, no UPDATE after it.
+    The row is written at once with its incident already set: one plain INSERT (no unit-of-work
+    flush, no UPDATE after it). The message returned is not tracked by the session.
     """
     exists = session.scalar(
         _STORED_BEFORE, {"chat_id": chat.id, "channel_message_id": incoming.message_id}
     )
     if exists is not None:
         return None
-    message = Message(
+    values: dict[str, object] = dict(
         initiative_id=chat.initiative_id,
         chat_id=chat.id,
         member_id=member.id if member else None,
@@ -52,9 +53,16 @@ def store_message(
         confidence=labels.confidence,
         needs_review=labels.needs_review,
         model_version=labels.model_version,
+        source=MessageSource.LIVE.value,
+        received_at=utcnow(),
     )
+    message = Message(**values)
     link_to_incident(session, message)
-    session.add(message)
+    session.flush()  # the incident it joins or opens is written first
+    result = session.connection().execute(
+        _INSERT_MESSAGE, {**values, "incident_id": message.incident_id}
+    )
+    message.id = result.inserted_primary_key[0]
     return message
 
 
