@@ -174,12 +174,17 @@ class InboxWorker:
         return handled
 
     async def run(self) -> None:
-        """Process until cancelled, waking on new deliveries or every `poll_seconds`."""
+        """Process until cancelled. A round that handled something is followed at once by the
+        next (a backlog is worked through without pauses); after an idle round the worker waits
+        for a new delivery or `poll_seconds`."""
         while True:
+            self.wakeup.clear()  # a delivery stored from here on makes the wait below end
+            handled = 0
             try:
-                await self.process_due()
+                handled = await self.process_due()
             except Exception:
                 log.exception("inbox round failed; trying again")
+            if handled:
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
-            self.wakeup.clear()
