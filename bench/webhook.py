@@ -192,6 +192,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--updates", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="which of sqlite, postgresql to run (comma-separated)")
     args = parser.parse_args()
 
     standin = TelegramStandIn()
@@ -205,8 +207,9 @@ def main() -> None:
             {**os.environ, "BENCH_CWD": workdir, "PYTHONPATH": workdir}, port, args.updates,
             args.concurrency, "/none",
         ))
-        databases = {"sqlite": f"sqlite:///{workdir}/bench.db"}
-        pg = postgres_url()
+        wanted = args.databases.split(",")
+        databases = {"sqlite": f"sqlite:///{workdir}/bench.db"} if "sqlite" in wanted else {}
+        pg = postgres_url() if "postgresql" in wanted else None
         if pg:
             databases["postgresql"] = pg
         for name, url in databases.items():

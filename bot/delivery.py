@@ -24,6 +24,9 @@ from storage.models import OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# Rounds start at most this often: a burst of queued replies (each one wakes the loop) makes one
+# round, not one per reply, each looking through everything that waits for a rate limit.
+MIN_ROUND_SECONDS = 0.05
 
 
 class RetryLater(Exception):
@@ -182,10 +185,14 @@ class Deliverer:
     async def run(self) -> None:
         """Deliver until cancelled, waking on new messages or every `poll_seconds`."""
         while True:
+            started = time.monotonic()
             try:
                 await self.deliver_due()
             except Exception:
                 log.exception("delivery round failed; trying again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
+            rest = started + MIN_ROUND_SECONDS - time.monotonic()
+            if rest > 0:
+                await asyncio.sleep(rest)
             self.wakeup.clear()
