@@ -82,8 +82,8 @@ class InboxWorker:
 
     def store_many(self, deliveries: list[tuple[str, str]]) -> None:
         """Keep deliveries in one transaction; a redelivery changes nothing."""
-        with self.db.unit_of_work() as session:
-            inbox.store_many(session, self.channel, deliveries)
+        with self.db.engine.begin() as connection:
+            inbox.store_many(connection, self.channel, deliveries)
 
     async def store_durably(self, external_id: str, payload: str) -> None:
         """Keep a delivery before the webhook answers (group commit: requests that arrive while

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -44,10 +44,25 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
     return result.first() is not None
 
 
-def store_many(session: Session, channel: str, deliveries: list[tuple[str, str]]) -> None:
-    """Keep several deliveries in one statement; redeliveries are left as they were."""
-    session.execute(
-        _insert_new(session), [_row(channel, key, payload) for key, payload in deliveries]
+_INSERT_NEW = {
+    dialect: insert(InboundUpdate.__table__).on_conflict_do_nothing(
+        index_elements=["channel", "external_id"]
+    )
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+def store_many(
+    connection: Connection | Session, channel: str, deliveries: list[tuple[str, str]]
+) -> None:
+    """Keep several deliveries in one statement; redeliveries are left as they were.
+
+    A plain SQL insert: the webhook calls this for every group of requests, and needs no ORM."""
+    if isinstance(connection, Session):
+        connection = connection.connection()
+    connection.execute(
+        _INSERT_NEW[connection.dialect.name],
+        [_row(channel, key, payload) for key, payload in deliveries],
     )
 
 
