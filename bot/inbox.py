@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +26,16 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 EventParser = Callable[[str], Awaitable[IncomingEvent]]
+
+# Deliveries are mapped, classified (as one batch) and handled this many at a time.
+CHUNK = 32
+# In one process with the webhook (`buurtbot serve`) the webhook goes first: the worker starts
+# an update once no delivery has come in for QUIET_SECONDS, or after GIVE_WAY_SECONDS at most,
+# so that under constant load it still handles updates (and a burst right after it). A worker in
+# its own process is never woken by the webhook and never waits (its process runs at a lower
+# CPU priority instead: `buurtbot worker --nice`).
+QUIET_SECONDS = 0.001
+GIVE_WAY_SECONDS = 0.005
 
 
 class UnreadableUpdate(Exception):
@@ -79,6 +90,7 @@ class InboxWorker:
         self.wakeup = asyncio.Event()
         self._waiting: list[tuple[str, str, asyncio.Future[None]]] = []
         self._writing = False
+        self._last_delivery = float("-inf")  # when the webhook last stored a delivery
 
     def store_many(self, deliveries: list[tuple[str, str]]) -> None:
         """Keep deliveries in one transaction; a redelivery changes nothing."""
@@ -88,6 +100,7 @@ class InboxWorker:
     async def store_durably(self, external_id: str, payload: str) -> None:
         """Keep a delivery before the webhook answers (group commit: requests that arrive while
         a transaction is being written share the next one)."""
+        self._last_delivery = time.monotonic()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((external_id, payload, future))
         if not self._writing:
@@ -152,17 +165,36 @@ class InboxWorker:
             else:
                 inbox.mark_attempt_failed(session, update_id, attempts, repr(error))
 
+    async def _give_way(self) -> None:
+        """Let the webhook in this process answer first (see GIVE_WAY_SECONDS)."""
+        started = time.monotonic()
+        while True:
+            now = time.monotonic()
+            quiet = now - self._last_delivery
+            if quiet >= QUIET_SECONDS or now - started >= GIVE_WAY_SECONDS:
+                return
+            await asyncio.sleep(min(QUIET_SECONDS - quiet, started + GIVE_WAY_SECONDS - now))
+
     async def process_due(self) -> int:
         """Handle every delivery that is due; returns how many were handled."""
+        due = await run_in_threadpool(self._due)
+        handled = 0
+        for start in range(0, len(due), CHUNK):
+            handled += await self._process(due[start : start + CHUNK])
+        return handled
+
+    async def _process(self, due: list[tuple[int, str | None, int]]) -> int:
         handled = 0
         events: list[tuple[int, int, IncomingEvent]] = []
-        for update_id, payload, attempts in await run_in_threadpool(self._due):
+        await self._give_way()
+        for update_id, payload, attempts in due:
             try:
                 events.append((update_id, attempts, await self.to_event(payload or "{}")))
             except Exception as error:
                 await run_in_threadpool(self._failed, update_id, attempts, error)
         services = await run_in_threadpool(self._prelabelled, [event for _, _, event in events])
         for update_id, attempts, event in events:
+            await self._give_way()
             try:
                 replies = await run_in_threadpool(self._handle, update_id, event, services)
             except Exception as error:
