@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Dialect, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,6 +16,7 @@ from sqlalchemy.sql.dml import Insert
 from storage.models import InboundUpdate, InboxStatus, utcnow
 
 MAX_ATTEMPTS = 8
+_TABLE = cast(Table, InboundUpdate.__table__)
 
 
 def _row(channel: str, external_id: str, payload: str) -> dict[str, object]:
@@ -45,11 +49,30 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
 
 
 _INSERT_NEW = {
-    dialect: insert(InboundUpdate.__table__).on_conflict_do_nothing(
-        index_elements=["channel", "external_id"]
-    )
+    dialect: insert(_TABLE).on_conflict_do_nothing(index_elements=["channel", "external_id"])
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
+_STORED_COLUMNS = (
+    "channel",
+    "external_id",
+    "payload",
+    "status",
+    "received_at",
+    "next_attempt_at",
+    "attempts",
+)
+
+
+@functools.cache
+def _driver_insert(dialect: Dialect) -> tuple[str, tuple[str, ...] | None, Callable[[Any], Any]]:
+    """The webhook's insert as the database driver takes it, compiled once: its SQL, the order
+    of its parameters (None when they are named), and how a timestamp is passed."""
+    compiled = _INSERT_NEW[dialect.name].compile(
+        dialect=dialect, column_keys=list(_STORED_COLUMNS), for_executemany=True
+    )
+    stamp = _TABLE.c.received_at.type.bind_processor(dialect)
+    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    return str(compiled), order, stamp or (lambda value: value)
 
 
 def store_many(
@@ -57,13 +80,29 @@ def store_many(
 ) -> None:
     """Keep several deliveries in one statement; redeliveries are left as they were.
 
-    A plain SQL insert: the webhook calls this for every group of requests, and needs no ORM."""
+    The webhook calls this for every group of requests: the statement is compiled once and the
+    rows go to the driver as they are (one timestamp for the group, converted once), without
+    SQLAlchemy converting every value of every row."""
     if isinstance(connection, Session):
         connection = connection.connection()
-    connection.execute(
-        _INSERT_NEW[connection.dialect.name],
-        [_row(channel, key, payload) for key, payload in deliveries],
-    )
+    sql, order, stamp = _driver_insert(connection.dialect)
+    now = stamp(utcnow())
+    rows = [
+        {
+            "channel": channel,
+            "external_id": external_id,
+            "payload": payload,
+            "status": InboxStatus.PENDING.value,
+            "received_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
+        for external_id, payload in deliveries
+    ]
+    if order is None:
+        connection.exec_driver_sql(sql, rows)
+    else:
+        connection.exec_driver_sql(sql, [tuple(row[key] for key in order) for row in rows])
 
 
 def due(session: Session, channel: str, limit: int = 200) -> list[tuple[int, str | None, int]]:
@@ -98,13 +137,13 @@ def lock_pending(session: Session, update_id: int) -> bool:
 
 
 _MARK_DONE = (
-    update(InboundUpdate.__table__)
-    .where(InboundUpdate.__table__.c.id == bindparam("update_id"))
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("update_id"))
     .values(
         status=InboxStatus.DONE.value,
         payload=None,
-        processed_at=bindparam("now", type_=InboundUpdate.__table__.c.processed_at.type),
-        attempts=InboundUpdate.__table__.c.attempts + 1,
+        processed_at=bindparam("now", type_=_TABLE.c.processed_at.type),
+        attempts=_TABLE.c.attempts + 1,
         last_error=None,
     )
 )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from handlers.messages import IncomingMessage
@@ -15,7 +16,7 @@ from storage.privacy import mask_personal_data
 
 MAX_STORED_TEXT = 4096
 
-_INSERT_MESSAGE = insert(Message.__table__)
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
 _STORED_BEFORE = select(Message.id).where(
     Message.chat_id == bindparam("chat_id"),
     Message.channel_message_id == bindparam("channel_message_id"),
@@ -62,7 +63,9 @@ def store_message(
     result = session.connection().execute(
         _INSERT_MESSAGE, {**values, "incident_id": message.incident_id}
     )
-    message.id = result.inserted_primary_key[0]
+    key = result.inserted_primary_key
+    assert key is not None
+    message.id = key[0]
     return message
 
 
