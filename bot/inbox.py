@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from handlers.context import Services, TextClassifier
@@ -94,8 +95,15 @@ class InboxWorker:
 
     def store_many(self, deliveries: list[tuple[str, str]]) -> None:
         """Keep deliveries in one transaction; a redelivery changes nothing."""
-        with self.db.engine.begin() as connection:
-            inbox.store_many(connection, self.channel, deliveries)
+        try:
+            with self.db.engine.begin() as connection:
+                inbox.store_many(connection, self.channel, deliveries)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The server dropped the pooled connection (a restart): once more on a new one.
+            with self.db.engine.begin() as connection:
+                inbox.store_many(connection, self.channel, deliveries)
 
     async def store_durably(self, external_id: str, payload: str) -> None:
         """Keep a delivery before the webhook answers (group commit: requests that arrive while

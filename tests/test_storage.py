@@ -99,3 +99,32 @@ def test_inbox_store_tells_a_redelivery(db: Database) -> None:
         assert inbox.store(session, "telegram", "77", "{}") is True
     with db.unit_of_work() as session:
         assert inbox.store(session, "telegram", "77", "{}") is False
+
+
+def test_webhook_store_survives_a_connection_the_server_dropped(db: Database) -> None:
+    """Without a ping before every checkout, a pooled connection the server has closed (a
+    restart) fails once; the webhook's group commit then stores on a fresh connection."""
+    import pytest
+    from sqlalchemy import func, select, text
+
+    from bot.inbox import InboxWorker
+    from handlers.context import Services
+    from storage.models import InboundUpdate
+
+    if db.is_sqlite:
+        pytest.skip("SQLite has no server to drop the connection")
+
+    async def no_event(_payload: str) -> object:
+        raise AssertionError("not processed here")
+
+    worker = InboxWorker(db, Services(classifier=None), "telegram", no_event)  # type: ignore[arg-type]
+    worker.store_many([("1", "{}")])
+    with db.engine.connect() as connection:
+        pooled = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = Database(db.url)
+    with admin.engine.begin() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
+    admin.dispose()
+    worker.store_many([("2", "{}"), ("1", "{}")])
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(InboundUpdate)) == 2
