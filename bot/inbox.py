@@ -155,10 +155,13 @@ class InboxWorker:
             classifier=Prelabelled(self.services.classifier, dict(zip(texts, labels, strict=True))),
         )
 
-    def _handle(self, update_id: int, event: IncomingEvent, services: Services | None = None) -> int:
+    def _handle(
+        self, update_id: int, event: IncomingEvent, services: Services | None = None
+    ) -> int | None:
+        """Handle one update; how many replies it queued, None when another worker has it."""
         with self.db.unit_of_work() as session:
             if not inbox.lock_pending(session, update_id):
-                return 0  # another worker handled it meanwhile
+                return None  # another worker handled it meanwhile, or is handling it now
             replies = handle(session, services or self.services, event)
             outbox.enqueue(session, replies)
             inbox.mark_done(session, update_id)
@@ -208,6 +211,8 @@ class InboxWorker:
             except Exception as error:
                 await run_in_threadpool(self._failed, update_id, attempts, error)
                 continue
+            if replies is None:
+                continue  # not counted: a round of only these must not start the next at once
             handled += 1
             if replies:
                 self.on_replies()
