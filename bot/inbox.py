@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from handlers.context import Services, TextClassifier
@@ -27,6 +28,8 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 EventParser = Callable[[str], Awaitable[IncomingEvent]]
+# SQLITE_BUSY and SQLITE_LOCKED (primary codes): another connection is writing.
+_SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 # Deliveries are mapped, classified (as one batch) and handled this many at a time.
 CHUNK = 32
@@ -105,6 +108,23 @@ class InboxWorker:
             with self.db.engine.begin() as connection:
                 inbox.store_many(connection, self.channel, deliveries)
 
+    def _store_without_waiting(self, deliveries: list[tuple[str, str]]) -> bool:
+        """On SQLite, keep the deliveries right here on the event loop when no other connection
+        is writing: a local insert of a group takes less CPU than handing it to a thread. False
+        (and nothing written) when the database is busy; the caller then waits in a thread, so
+        the event loop never waits for a lock."""
+        if not self.db.is_sqlite:
+            return False
+        try:
+            with self.db.no_wait_engine().begin() as connection:
+                inbox.store_many(connection, self.channel, deliveries)
+        except OperationalError as error:
+            code = getattr(error.orig, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in _SQLITE_BUSY_CODES:
+                return False
+            raise
+        return True
+
     async def store_durably(self, external_id: str, payload: str) -> None:
         """Keep a delivery before the webhook answers (group commit: requests that arrive while
         a transaction is being written share the next one)."""
@@ -120,10 +140,10 @@ class InboxWorker:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                deliveries = [(key, payload) for key, payload, _ in batch]
                 try:
-                    await run_in_threadpool(
-                        self.store_many, [(key, payload) for key, payload, _ in batch]
-                    )
+                    if not self._store_without_waiting(deliveries):
+                        await run_in_threadpool(self.store_many, deliveries)
                 except Exception as error:  # each request answers with it
                     for _, _, future in batch:
                         future.set_exception(error)
