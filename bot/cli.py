@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 import typer
@@ -35,6 +36,9 @@ app.add_typer(association_app, name="vereniging")
 app.add_typer(initiative_app, name="initiative")
 app.add_typer(monitor_app, name="monitor")
 app.command("classify")(classify_command)
+
+# `buurtbot worker` runs at this nice level unless told otherwise (see worker_command).
+WORKER_NICE = 10
 
 
 def settings_or_exit() -> Settings:
@@ -122,12 +126,25 @@ def chat(
 
 
 @app.command("worker")
-def worker_command() -> None:
+def worker_command(
+    nice: int = typer.Option(
+        WORKER_NICE,
+        min=0,
+        max=19,
+        help="Lagere CPU-prioriteit (nice) zodat de webhook voorgaat op dezelfde machine; 0 = gelijk.",
+    ),
+) -> None:
     """Start de verwerker (los proces): binnengekomen berichten verwerken en antwoorden bezorgen."""
     import signal
 
     from bot.runtime import Runtime
 
+    if nice:
+        # On a machine shared with the web process, the webhook's answers must not wait for
+        # classification: the kernel gives the worker the CPU the web process leaves. A burst
+        # is stored at once and handled just after; the worker works at full speed when the
+        # machine is otherwise idle, and on its own machine the setting makes no difference.
+        os.nice(nice)
     settings = settings_or_exit()
     setup_logging(settings)
     db = prepared_database(settings)

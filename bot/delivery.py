@@ -26,6 +26,9 @@ from storage.models import OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# Rounds start at most this often: a burst of queued replies (each one wakes the loop) makes one
+# round, not one per reply, each looking through everything that waits for a rate limit.
+MIN_ROUND_SECONDS = 0.05
 
 
 class RetryLater(Exception):
@@ -224,6 +227,7 @@ class Lane:
     async def run(self, wakeup: asyncio.Event, poll_seconds: Callable[[], float]) -> None:
         """Deliver until stopping; straight on while there is work, else wait to be woken."""
         while not self.stopping:
+            started = time.monotonic()
             try:
                 sent = await self.deliver_due()
             except Exception:
@@ -233,6 +237,8 @@ class Lane:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), poll_seconds())
+            if (rest := started + MIN_ROUND_SECONDS - time.monotonic()) > 0:
+                await asyncio.sleep(rest)
             wakeup.clear()
 
     async def _deliver(self, message: OutboxMessage, key: str, slot: Slot) -> int:

@@ -9,25 +9,68 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Sequence
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from handlers.context import Services
-from handlers.messages import IncomingEvent
-from handlers.router import handle
+from handlers.context import Services, TextClassifier
+from handlers.messages import IncomingEvent, IncomingMessage
+from handlers.router import handle, parse_command
+from nlp.classifier import Classification
 from storage import inbox, outbox
 from storage.db import Database
-from storage.models import InboundUpdate
 
 log = logging.getLogger(__name__)
 
 EventParser = Callable[[str], Awaitable[IncomingEvent]]
+# SQLITE_BUSY and SQLITE_LOCKED (primary codes): another connection is writing.
+_SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+
+# Deliveries are mapped, classified (as one batch) and handled this many at a time.
+CHUNK = 32
+# In one process with the webhook (`buurtbot serve`) the webhook goes first: the worker starts
+# an update once no delivery has come in for QUIET_SECONDS, or after GIVE_WAY_SECONDS at most,
+# so that under constant load it still handles updates (and a burst right after it). A worker in
+# its own process is never woken by the webhook and never waits (its process runs at a lower
+# CPU priority instead: `buurtbot worker --nice`).
+QUIET_SECONDS = 0.001
+GIVE_WAY_SECONDS = 0.005
 
 
 class UnreadableUpdate(Exception):
     """The channel's library cannot read this delivery; retrying will not help."""
+
+
+class Prelabelled:
+    """The classifier, with the labels of texts it has already labelled in one batch.
+
+    A label depends only on the text and the model, so a post gets exactly the labels it would
+    get on its own (`classify_batch` equals `classify` per text); texts not in the batch are
+    classified as usual.
+    """
+
+    def __init__(self, classifier: TextClassifier, labels: dict[str, Classification]) -> None:
+        self.classifier = classifier
+        self.labels = labels
+
+    def classify(self, text: str) -> Classification:
+        labels = self.labels.get(text)
+        return labels if labels is not None else self.classifier.classify(text)
+
+    def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
+        return self.classifier.classify_batch(texts)
+
+
+def _group_post_text(event: IncomingEvent) -> str | None:
+    """The text a group post will be labelled by; None for what is not a post to label."""
+    if not isinstance(event, IncomingMessage) or not event.chat.is_group:
+        return None
+    return None if parse_command(event.text) is not None else event.text
 
 
 class InboxWorker:
@@ -51,15 +94,41 @@ class InboxWorker:
         self.wakeup = asyncio.Event()
         self._waiting: list[tuple[str, str, asyncio.Future[None]]] = []
         self._writing = False
+        self._last_delivery = float("-inf")  # when the webhook last stored a delivery
 
     def store_many(self, deliveries: list[tuple[str, str]]) -> None:
         """Keep deliveries in one transaction; a redelivery changes nothing."""
-        with self.db.unit_of_work() as session:
-            inbox.store_many(session, self.channel, deliveries)
+        try:
+            with self.db.engine.begin() as connection:
+                inbox.store_many(connection, self.channel, deliveries)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The server dropped the pooled connection (a restart): once more on a new one.
+            with self.db.engine.begin() as connection:
+                inbox.store_many(connection, self.channel, deliveries)
+
+    def _store_without_waiting(self, deliveries: list[tuple[str, str]]) -> bool:
+        """On SQLite, keep the deliveries right here on the event loop when no other connection
+        is writing: a local insert of a group takes less CPU than handing it to a thread. False
+        (and nothing written) when the database is busy; the caller then waits in a thread, so
+        the event loop never waits for a lock."""
+        if not self.db.is_sqlite:
+            return False
+        try:
+            with self.db.no_wait_engine().begin() as connection:
+                inbox.store_many(connection, self.channel, deliveries)
+        except OperationalError as error:
+            code = getattr(error.orig, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in _SQLITE_BUSY_CODES:
+                return False
+            raise
+        return True
 
     async def store_durably(self, external_id: str, payload: str) -> None:
         """Keep a delivery before the webhook answers (group commit: requests that arrive while
         a transaction is being written share the next one)."""
+        self._last_delivery = time.monotonic()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((external_id, payload, future))
         if not self._writing:
@@ -71,10 +140,10 @@ class InboxWorker:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                deliveries = [(key, payload) for key, payload, _ in batch]
                 try:
-                    await run_in_threadpool(
-                        self.store_many, [(key, payload) for key, payload, _ in batch]
-                    )
+                    if not self._store_without_waiting(deliveries):
+                        await run_in_threadpool(self.store_many, deliveries)
                 except Exception as error:  # each request answers with it
                     for _, _, future in batch:
                         future.set_exception(error)
@@ -86,15 +155,34 @@ class InboxWorker:
 
     def _due(self) -> list[tuple[int, str | None, int]]:
         with self.db.unit_of_work() as session:
-            ids = inbox.due_ids(session, self.channel)
-            rows = [session.get(InboundUpdate, update_id) for update_id in ids]
-            return [(row.id, row.payload, row.attempts) for row in rows if row is not None]
+            return inbox.due(session, self.channel)
 
-    def _handle(self, update_id: int, event: IncomingEvent) -> int:
+    def _prelabelled(self, events: list[IncomingEvent]) -> Services:
+        """Services whose classifier already knows the labels of these events' group posts:
+        labelled as one batch (much cheaper per text than one by one), before and outside the
+        transactions that store them (which then hold the database's write lock shorter)."""
+        texts = list(dict.fromkeys(t for t in map(_group_post_text, events) if t is not None))
+        if not texts:
+            return self.services
+        try:
+            labels = self.services.classifier.classify_batch(texts)
+        except Exception:
+            # Each post is then classified on its own, and one that fails is retried alone.
+            log.exception("batch classification failed; classifying one by one")
+            return self.services
+        return dataclasses.replace(
+            self.services,
+            classifier=Prelabelled(self.services.classifier, dict(zip(texts, labels, strict=True))),
+        )
+
+    def _handle(
+        self, update_id: int, event: IncomingEvent, services: Services | None = None
+    ) -> int | None:
+        """Handle one update; how many replies it queued, None when another worker has it."""
         with self.db.unit_of_work() as session:
-            if inbox.lock_pending(session, update_id) is None:
-                return 0  # another worker handled it meanwhile
-            replies = handle(session, self.services, event)
+            if not inbox.lock_pending(session, update_id):
+                return None  # another worker handled it meanwhile, or is handling it now
+            replies = handle(session, services or self.services, event)
             outbox.enqueue(session, replies)
             inbox.mark_done(session, update_id)
             return len(replies)
@@ -108,28 +196,60 @@ class InboxWorker:
             else:
                 inbox.mark_attempt_failed(session, update_id, attempts, repr(error))
 
+    async def _give_way(self) -> None:
+        """Let the webhook in this process answer first (see GIVE_WAY_SECONDS)."""
+        started = time.monotonic()
+        while True:
+            now = time.monotonic()
+            quiet = now - self._last_delivery
+            if quiet >= QUIET_SECONDS or now - started >= GIVE_WAY_SECONDS:
+                return
+            await asyncio.sleep(min(QUIET_SECONDS - quiet, started + GIVE_WAY_SECONDS - now))
+
     async def process_due(self) -> int:
         """Handle every delivery that is due; returns how many were handled."""
+        due = await run_in_threadpool(self._due)
         handled = 0
-        for update_id, payload, attempts in await run_in_threadpool(self._due):
+        for start in range(0, len(due), CHUNK):
+            handled += await self._process(due[start : start + CHUNK])
+        return handled
+
+    async def _process(self, due: list[tuple[int, str | None, int]]) -> int:
+        handled = 0
+        events: list[tuple[int, int, IncomingEvent]] = []
+        await self._give_way()
+        for update_id, payload, attempts in due:
             try:
-                event = await self.to_event(payload or "{}")
-                replies = await run_in_threadpool(self._handle, update_id, event)
+                events.append((update_id, attempts, await self.to_event(payload or "{}")))
+            except Exception as error:
+                await run_in_threadpool(self._failed, update_id, attempts, error)
+        services = await run_in_threadpool(self._prelabelled, [event for _, _, event in events])
+        for update_id, attempts, event in events:
+            await self._give_way()
+            try:
+                replies = await run_in_threadpool(self._handle, update_id, event, services)
             except Exception as error:
                 await run_in_threadpool(self._failed, update_id, attempts, error)
                 continue
+            if replies is None:
+                continue  # not counted: a round of only these must not start the next at once
             handled += 1
             if replies:
                 self.on_replies()
         return handled
 
     async def run(self) -> None:
-        """Process until cancelled, waking on new deliveries or every `poll_seconds`."""
+        """Process until cancelled. A round that handled something is followed at once by the
+        next (a backlog is worked through without pauses); after an idle round the worker waits
+        for a new delivery or `poll_seconds`."""
         while True:
+            self.wakeup.clear()  # a delivery stored from here on makes the wait below end
+            handled = 0
             try:
-                await self.process_due()
+                handled = await self.process_due()
             except Exception:
                 log.exception("inbox round failed; trying again")
+            if handled:
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wakeup.wait(), self.poll_seconds)
-            self.wakeup.clear()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from handlers.context import Conversation
 from handlers.messages import Reply
 from nlp.classifier import Classification
-from storage.incidents import link_to_incident
 from storage.messages import store_message
 
 
@@ -20,10 +19,7 @@ def label_and_store(conversation: Conversation) -> tuple[Classification, bool]:
         incoming=conversation.message,
         labels=labels,
     )
-    if stored is None:
-        return labels, False
-    link_to_incident(conversation.session, stored)
-    return labels, True
+    return labels, stored is not None
 
 
 def is_urgent_signal(labels: Classification) -> bool:

@@ -26,6 +26,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA busy_timeout=0")
+
+
 def make_engine(url: str) -> Engine:
     """An engine whose errors never carry SQL parameters: they hold message texts."""
     if url.startswith("sqlite"):
@@ -34,9 +38,11 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
-    )
+    # No ping before every checkout: it cost a round trip per transaction (one per webhook group
+    # commit, one per handled update). A connection the server dropped (a restart) fails once
+    # instead; SQLAlchemy then replaces every pooled connection, the webhook retries its insert
+    # (`InboxWorker.store_many`) and the workers retry their work as after any error.
+    return create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 class Database:
@@ -46,6 +52,17 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._no_wait_engine: Engine | None = None
+
+    def no_wait_engine(self) -> Engine:
+        """SQLite only: an engine whose writes fail at once (SQLITE_BUSY) instead of waiting
+        while another connection writes; for a caller that must never block, and then waits
+        elsewhere (see `InboxWorker.store_durably`)."""
+        if self._no_wait_engine is None:
+            engine = make_engine(self.url)
+            event.listen(engine, "connect", _no_busy_wait)
+            self._no_wait_engine = engine
+        return self._no_wait_engine
 
     @property
     def is_sqlite(self) -> bool:
@@ -82,3 +99,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._no_wait_engine is not None:
+            self._no_wait_engine.dispose()

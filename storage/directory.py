@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Channel, Chat, Initiative, Member, PrivateChat, Role
+
+# Built once: every group post looks up its chat and member (SQLAlchemy then also reuses the
+# compiled SQL without building and hashing the statement again).
+_FIND_CHAT = (
+    select(Chat)
+    .where(Chat.channel == bindparam("channel"), Chat.external_id == bindparam("external_id"))
+    # Every caller goes on to the chat's initiative: one query instead of two.
+    .options(joinedload(Chat.initiative, innerjoin=True))
+)
+_FIND_MEMBER = select(Member).where(
+    Member.initiative_id == bindparam("initiative_id"),
+    Member.channel == bindparam("channel"),
+    Member.external_id == bindparam("external_id"),
+)
 
 
 def find_chat(session: Session, channel: str, external_id: str) -> Chat | None:
     return session.scalars(
-        select(Chat).where(Chat.channel == channel, Chat.external_id == external_id)
+        _FIND_CHAT, {"channel": channel, "external_id": external_id}
     ).one_or_none()
 
 
@@ -64,11 +78,8 @@ def find_member(
     session: Session, initiative_id: int, channel: str, external_id: str
 ) -> Member | None:
     return session.scalars(
-        select(Member).where(
-            Member.initiative_id == initiative_id,
-            Member.channel == channel,
-            Member.external_id == external_id,
-        )
+        _FIND_MEMBER,
+        {"initiative_id": initiative_id, "channel": channel, "external_id": external_id},
     ).one_or_none()
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import Incident, Message
@@ -32,14 +32,30 @@ LOOSE_FOLLOW_UP_WINDOW = timedelta(hours=24)
 LINKED_KINDS = frozenset({"signaal", "terugkoppeling"})
 
 
+_REPLIED_INCIDENT = select(Message.incident_id).where(
+    Message.chat_id == bindparam("chat_id"),
+    Message.channel_message_id == bindparam("replied_id"),
+)
+# The newest incident in a chat with a post since `since`, of any category or of one.
+_RECENT_ANY = (
+    select(Incident)
+    .where(
+        Incident.chat_id == bindparam("chat_id"),
+        Incident.last_message_at >= bindparam("since", type_=Incident.last_message_at.type),
+        Incident.opened_at <= bindparam("sent_at", type_=Incident.opened_at.type),
+    )
+    .order_by(Incident.last_message_at.desc())
+    .limit(1)
+)
+_RECENT_OF_CATEGORY = _RECENT_ANY.where(Incident.category == bindparam("category"))
+
+
 def _replied_incident(session: Session, message: Message) -> Incident | None:
     if message.reply_to_message_id is None:
         return None
     incident_id = session.scalar(
-        select(Message.incident_id).where(
-            Message.chat_id == message.chat_id,
-            Message.channel_message_id == message.reply_to_message_id,
-        )
+        _REPLIED_INCIDENT,
+        {"chat_id": message.chat_id, "replied_id": message.reply_to_message_id},
     )
     return session.get(Incident, incident_id) if incident_id is not None else None
 
@@ -47,18 +63,20 @@ def _replied_incident(session: Session, message: Message) -> Incident | None:
 def _recent_incident(
     session: Session, message: Message, window: timedelta, category: str | None
 ) -> Incident | None:
-    query = select(Incident).where(
-        Incident.chat_id == message.chat_id,
-        Incident.last_message_at >= message.sent_at - window,
-        Incident.opened_at <= message.sent_at,
-    )
-    if category is not None:
-        query = query.where(Incident.category == category)
-    return session.scalars(query.order_by(Incident.last_message_at.desc()).limit(1)).first()
+    parameters = {
+        "chat_id": message.chat_id,
+        "since": message.sent_at - window,
+        "sent_at": message.sent_at,
+    }
+    if category is None:
+        return session.scalars(_RECENT_ANY, parameters).first()
+    return session.scalars(_RECENT_OF_CATEGORY, {**parameters, "category": category}).first()
 
 
 def link_to_incident(session: Session, message: Message) -> Incident | None:
-    """Attach a stored, labelled message to its incident (opening one for a new signal)."""
+    """Attach a labelled message to its incident (opening one for a new signal).
+
+    The message may be stored already or about to be (not yet added to the session)."""
     if message.kind not in LINKED_KINDS:
         return None
     follow_up = message.kind == "terugkoppeling"

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from handlers.messages import IncomingMessage
 from nlp.classifier import Classification
-from storage.models import Chat, Event, Member, Message, MessageSource
+from storage.incidents import link_to_incident
+from storage.models import Chat, Event, Member, Message, MessageSource, utcnow
 from storage.privacy import mask_personal_data
 
 MAX_STORED_TEXT = 4096
+
+_INSERT_MESSAGE = insert(cast(Table, Message.__table__))
+_STORED_BEFORE = select(Message.id).where(
+    Message.chat_id == bindparam("chat_id"),
+    Message.channel_message_id == bindparam("channel_message_id"),
+)
 
 
 def store_message(
@@ -22,15 +30,17 @@ def store_message(
     incoming: IncomingMessage,
     labels: Classification,
 ) -> Message | None:
-    """Store a post with its labels; None when this message was stored before."""
+    """Store a post with its labels, linked to its incident; None when it was stored before.
+
+    The row is written at once with its incident already set: one plain INSERT (no unit-of-work
+    flush, no UPDATE after it). The message returned is not tracked by the session.
+    """
     exists = session.scalar(
-        select(Message.id).where(
-            Message.chat_id == chat.id, Message.channel_message_id == incoming.message_id
-        )
+        _STORED_BEFORE, {"chat_id": chat.id, "channel_message_id": incoming.message_id}
     )
     if exists is not None:
         return None
-    message = Message(
+    values: dict[str, object] = dict(
         initiative_id=chat.initiative_id,
         chat_id=chat.id,
         member_id=member.id if member else None,
@@ -44,9 +54,18 @@ def store_message(
         confidence=labels.confidence,
         needs_review=labels.needs_review,
         model_version=labels.model_version,
+        source=MessageSource.LIVE.value,
+        received_at=utcnow(),
     )
-    session.add(message)
-    session.flush()
+    message = Message(**values)
+    link_to_incident(session, message)
+    session.flush()  # the incident it joins or opens is written first
+    result = session.connection().execute(
+        _INSERT_MESSAGE, {**values, "incident_id": message.incident_id}
+    )
+    key = result.inserted_primary_key
+    assert key is not None
+    message.id = key[0]
     return message
 
 

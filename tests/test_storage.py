@@ -99,3 +99,79 @@ def test_inbox_store_tells_a_redelivery(db: Database) -> None:
         assert inbox.store(session, "telegram", "77", "{}") is True
     with db.unit_of_work() as session:
         assert inbox.store(session, "telegram", "77", "{}") is False
+
+
+def test_webhook_store_survives_a_connection_the_server_dropped(db: Database) -> None:
+    """Without a ping before every checkout, a pooled connection the server has closed (a
+    restart) fails once; the webhook's group commit then stores on a fresh connection."""
+    import pytest
+    from sqlalchemy import func, select, text
+
+    from bot.inbox import InboxWorker
+    from handlers.context import Services
+    from storage.models import InboundUpdate
+
+    if db.is_sqlite:
+        pytest.skip("SQLite has no server to drop the connection")
+
+    async def no_event(_payload: str) -> object:
+        raise AssertionError("not processed here")
+
+    worker = InboxWorker(db, Services(classifier=None), "telegram", no_event)  # type: ignore[arg-type]
+    worker.store_many([("1", "{}")])
+    with db.engine.connect() as connection:
+        pooled = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = Database(db.url)
+    with admin.engine.begin() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
+    admin.dispose()
+    worker.store_many([("2", "{}"), ("1", "{}")])
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(InboundUpdate)) == 2
+
+
+def test_webhook_store_never_waits_for_a_lock_on_the_event_loop(db: Database) -> None:
+    """On SQLite the webhook writes a group on the event loop only when no other connection
+    is writing; while one is, nothing is written there and the group waits in a thread instead,
+    and is stored once the other writer commits."""
+    import asyncio
+    import threading
+
+    import pytest
+    from sqlalchemy import func, select, text
+
+    from bot.inbox import InboxWorker
+    from handlers.context import Services
+    from storage.models import InboundUpdate
+
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL writes never run on the event loop")
+
+    async def no_event(_payload: str) -> object:
+        raise AssertionError("not processed here")
+
+    worker = InboxWorker(db, Services(classifier=None), "telegram", no_event)  # type: ignore[arg-type]
+    assert worker._store_without_waiting([("1", "{}")]) is True
+
+    released = threading.Event()
+    with db.engine.connect() as other:
+        other.execute(text("BEGIN IMMEDIATE"))  # another writer holds the lock
+        assert worker._store_without_waiting([("2", "{}")]) is False
+
+        async def store_while_locked() -> None:
+            stored = asyncio.create_task(worker.store_durably("2", "{}"))
+            await asyncio.sleep(0.2)
+            assert not stored.done()  # waiting for the lock, in a thread: the loop runs on
+            released.set()
+            await asyncio.wait_for(stored, 15)
+
+        def release() -> None:
+            released.wait(15)
+            other.execute(text("COMMIT"))
+
+        releaser = threading.Thread(target=release)
+        releaser.start()
+        asyncio.run(store_while_locked())
+        releaser.join()
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(InboundUpdate)) == 2
