@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from bot.events_cli import association_app, events_app, initiative_app
+from bot.events_cli import association_app, events_app, find_initiative, initiative_app
 from config.settings import Settings, SettingsError, load_settings
 from importers.cli import import_app
 from nlp.cli import classify_command, nlp_app
@@ -193,18 +193,12 @@ def trend(
     """Toon het trendoverzicht van een initiatief, zoals /trend het geeft."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import select
-
     from handlers.trend import trend_answer
-    from storage.models import Initiative
 
     settings = settings_or_exit()
     db = prepared_database(settings)
     with db.unit_of_work() as session:
-        found = session.scalars(select(Initiative).where(Initiative.name == initiative)).first()
-        if found is None:
-            console.print(f"[red]✗ Geen initiatief met de naam “{initiative}”.[/red]")
-            raise typer.Exit(1)
+        found = find_initiative(session, initiative)
         answer = trend_answer(session, found, f"{weeks}w", datetime.now(UTC), settings.zone)
     typer.echo(answer.text)
     if png is not None:
@@ -222,22 +216,15 @@ def impact(
     from datetime import UTC, datetime
 
     from rich.table import Table
-    from sqlalchemy import select
 
     from analytics.impact import score_initiative
-    from analytics.impact.explain import figure, level_name, next_step
+    from analytics.impact.explain import figure, level_name, next_step, progress_line
     from handlers.texts import text
-    from storage.models import Initiative
 
     settings = settings_or_exit()
     db = prepared_database(settings)
     with db.unit_of_work() as session:
-        found = session.scalars(select(Initiative).where(Initiative.name == initiative)).first()
-        if found is None:
-            dutch = text("impact_error_unknown_initiative", "nl", initiative=initiative)
-            english = text("impact_error_unknown_initiative", "en", initiative=initiative)
-            console.print(f"[red]✗ {dutch} ({english})[/red]")
-            raise typer.Exit(1)
+        found = find_initiative(session, initiative)
         score = score_initiative(session, found.id, datetime.now(UTC))
         name, language = found.name, found.language
     if as_json:
@@ -263,16 +250,7 @@ def impact(
             "✅" if criterion.met else "—",
         )
     out.print(table)
-    if score.next_level is not None:
-        out.print(
-            text(
-                "impact_progress",
-                language,
-                next=score.next_level,
-                name=level_name(score.next_level, language),
-                progress=score.progress,
-            )
-        )
+    out.print(progress_line(score, language))
     out.print(text("impact_next_step", language, step=next_step(score, language)))
 
 

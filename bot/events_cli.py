@@ -47,10 +47,15 @@ def open_database() -> Iterator[tuple[Settings, Database]]:
         db.dispose()
 
 
-def _initiative(session: Session, name: str) -> Initiative:
+def find_initiative(session: Session, name: str) -> Initiative:
+    """The initiative called `name`; a clear error (Dutch and English) and exit 1 if none is."""
+    from handlers.texts import text
+
     found = session.scalars(select(Initiative).where(Initiative.name == name)).first()
     if found is None:
-        console.print(f"[red]✗ Geen initiatief met de naam “{name}”.[/red]")
+        dutch = text("cli_unknown_initiative", "nl", initiative=name)
+        english = text("cli_unknown_initiative", "en", initiative=name)
+        console.print(f"[red]✗ {dutch} ({english})[/red]")
         raise typer.Exit(1)
     return found
 
@@ -132,7 +137,7 @@ def initiative_set(
         raise typer.Exit(2)
     with open_database() as (_, db):
         with db.unit_of_work() as session:
-            initiative = _initiative(session, naam)
+            initiative = find_initiative(session, naam)
             if gemeente is not None:
                 initiative.municipality = gemeente.strip() or None
             if provincie is not None:
@@ -153,7 +158,7 @@ def initiative_code(
 
     with open_database() as (_, db):
         with db.unit_of_work() as session:
-            code = join_code(session, _initiative(session, naam), renew=nieuw)
+            code = join_code(session, find_initiative(session, naam), renew=nieuw)
         out.print(code)
 
 
@@ -174,7 +179,7 @@ def initiative_role(
     channel, external_id = _person(telegram, whatsapp)
     with open_database() as (_, db):
         with db.unit_of_work() as session:
-            initiative = _initiative(session, naam)
+            initiative = find_initiative(session, naam)
             member = upsert_member(session, initiative.id, channel, external_id, voornaam, None)
             member.role = rol.value
         console.print(f"[green]✓ Rol {rol.value} gegeven in {naam}.[/green]")

@@ -296,3 +296,35 @@ def test_events_for_a_minimum_impact_level_reach_only_those_initiatives(db: Data
         assert send_invitations(session, event, AMSTERDAM, initiative_levels) == 1
         [(chat, initiative)] = invitations(session, event.id)
     assert initiative.name == agreeing.name and chat.external_id == agreeing.chat.external_id
+
+
+def test_whatsapp_only_initiative_is_set_up_from_the_command_line(db: Database) -> None:
+    from storage.models import Member
+
+    made = cli(
+        db, "initiative", "add", "Lindenhof", "--gemeente", "Utrecht", "--provincie", "Utrecht"
+    )
+    code = cli(db, "initiative", "code", "Lindenhof").stdout.strip()
+    assert len(code) == 6 and code in made.output
+    cli(db, "initiative", "role", "Lindenhof", "coordinator", "--whatsapp", "+31 6 1111 1111")
+    with db.unit_of_work() as session:
+        initiative = session.scalars(select(Initiative).where(Initiative.name == "Lindenhof")).one()
+        member = session.scalars(select(Member)).one()
+        assert (initiative.municipality, initiative.province) == ("Utrecht", "Utrecht")
+        assert (member.channel, member.external_id, member.role) == (
+            "whatsapp",
+            "whatsapp:+31611111111",
+            "coordinator",
+        )
+    renewed = cli(db, "initiative", "code", "Lindenhof", "--nieuw").stdout.strip()
+    assert renewed != code
+    unknown = CliRunner().invoke(
+        app, ["initiative", "code", "Nergens"], env={"DATABASE_URL": db.url}
+    )
+    assert unknown.exit_code == 1 and "Nergens" in unknown.output
+    bad_number = CliRunner().invoke(
+        app,
+        ["initiative", "role", "Lindenhof", "lid", "--whatsapp", "0612"],
+        env={"DATABASE_URL": db.url},
+    )
+    assert bad_number.exit_code == 2 and "+31612345678" in bad_number.output

@@ -27,6 +27,19 @@ def criterion_line(criterion: Criterion, language: str = "nl") -> str:
     )
 
 
+def progress_line(score: ImpactScore, language: str = "nl") -> str:
+    """How far towards the next level ('Op weg naar niveau 2 … 67%'), or that it is the top."""
+    if score.next_level is None:
+        return text("impact_top", language)
+    return text(
+        "impact_progress",
+        language,
+        next=score.next_level,
+        name=level_name(score.next_level, language),
+        progress=score.progress,
+    )
+
+
 def next_step(score: ImpactScore, language: str = "nl") -> str:
     """What to do first: the step for the lowest criterion not met yet."""
     open_criteria = score.open_criteria()
@@ -61,18 +74,7 @@ def render_impact_text(
             name=level_name(score.level, language),
         )
     ]
-    if score.next_level is None:
-        head.append(text("impact_top", language))
-    else:
-        head.append(
-            text(
-                "impact_progress",
-                language,
-                next=score.next_level,
-                name=level_name(score.next_level, language),
-                progress=score.progress,
-            )
-        )
+    head.append(progress_line(score, language))
     head.append(text("impact_window", language, months=months))
     step = text("impact_next_step", language, step=next_step(score, language))
     return "\n".join([*head, "", *explanation_lines(score, language), "", step])
