@@ -12,7 +12,7 @@ from handlers.messages import ChatRef, Reply
 from handlers.schouw import REPORT_KEY, when_text
 from handlers.texts import text
 from storage import events
-from storage.directory import has_private_chat
+from storage.directory import has_private_chat, initiative_chats
 from storage.models import Chat, Event, EventStatus, Member, RsvpAnswer
 from storage.outbox import enqueue
 
@@ -48,6 +48,18 @@ def _reminders(session: Session, event: Event, which: str, zone: ZoneInfo) -> li
         attending=attending,
     )
     replies = [Reply(group, body, key=f"schouw:{event.id}:{which}")]
+    planned_in = session.get(Chat, event.chat_id)
+    if planned_in is not None and not planned_in.is_group:
+        # Planned one-to-one (WhatsApp): the initiative's Telegram groups hear it too.
+        replies += [
+            Reply(
+                ChatRef(chat.channel, chat.external_id, chat.title, True),
+                body,
+                key=f"schouw:{event.id}:{which}:chat{chat.id}",
+            )
+            for chat in initiative_chats(session, event.initiative_id)
+            if chat.is_group
+        ]
     for member in coming:
         if has_private_chat(session, member.channel, member.external_id):
             private = ChatRef(member.channel, member.external_id, None, is_group=False)

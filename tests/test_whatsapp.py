@@ -11,13 +11,16 @@ import itertools
 import json
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import func, select, update
 
+from handlers.schouw_schedule import queue_schouw_messages
 from storage.db import Database
 from storage.models import (
     Chat,
+    Event,
     InboundUpdate,
     Member,
     Message,
@@ -37,6 +40,7 @@ from tests.waiting import wait_until
 NUMBER = "+31612345678"
 COORDINATOR_NUMBER = "+31687654321"
 ANJA = user(11, "Anja")
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _sids = itertools.count(1)
 
 
@@ -432,3 +436,15 @@ def test_whatsapp_coordinator_plans_a_schouw_everyone_is_invited_and_answers_in_
         assert session.scalar(select(func.count()).select_from(Message)) == 0, (
             "an answer, not a report"
         )
+        event = session.scalars(select(Event)).one()
+        assert event.starts_at is not None
+        queue_schouw_messages(session, event.starts_at - timedelta(hours=20), AMSTERDAM)
+        reminded = set(
+            session.scalars(
+                select(OutboxMessage.chat_external_id).where(
+                    OutboxMessage.dedupe_key.startswith(f"schouw:{event.id}:day")
+                )
+            )
+        )
+    # The organiser's chat, the initiative's Telegram group, and the member who is coming.
+    assert reminded == {f"whatsapp:{COORDINATOR_NUMBER}", str(GROUP_ID), f"whatsapp:{NUMBER}"}
