@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,6 +45,23 @@ NOW = datetime(2026, 11, 23, 8, 5, tzinfo=ZONE)  # a Monday, just after the dige
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one run, dropped afterwards; yields its database URL."""
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 KINDS = ["signaal"] * 5 + ["terugkoppeling", "overig", "overig", "activiteit", "afspraak"]
 CHUNK = 20_000
 
@@ -156,17 +175,8 @@ def main() -> None:
             results.append(measure("sqlite", f"sqlite:///{workdir}/digest.db",
                                    args.initiatives, args.messages))
         if args.only in (None, "postgresql"):
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(POSTGRES_URL)
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                results.append(measure("postgresql", f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
-                                       args.initiatives, args.messages))
-            finally:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+            with postgres_schema() as url:
+                results.append(measure("postgresql", url, args.initiatives, args.messages))
     print(f"\n{args.initiatives} initiatives, {args.messages} messages over two years")
     print(f"{'database':<12}{'digest run':>14}{'digests':>10}{'/trend p50':>14}{'/trend max':>14}")
     for row in results:

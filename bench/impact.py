@@ -15,16 +15,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from digest import NOW, POSTGRES_URL, fill
+from digest import NOW, fill, postgres_schema
 
 from analytics.impact import score_initiative, score_initiatives
 from storage.db import Database
@@ -107,17 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     if args.only in (None, "postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_URL)
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            results.append(measure("postgresql", f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
-                                   args.initiatives, args.messages))
-        finally:
-            with admin.begin() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        with postgres_schema() as url:
+            results.append(measure("postgresql", url, args.initiatives, args.messages))
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as workdir:
             results.append(measure("sqlite", f"sqlite:///{workdir}/impact.db",

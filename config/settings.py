@@ -5,7 +5,6 @@ Secrets are `SecretStr`, so they never show up in a repr, a log line or a traceb
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -138,9 +137,3 @@ def load_settings() -> Settings:
             for issue in error.errors()
         )
         raise SettingsError(f"Invalid setting - {problems}") from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return load_settings()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.messages import ChatRef, IncomingMessage, Reply
+from handlers.messages import IncomingMessage, Reply
 from handlers.texts import text
 from nlp.classifier import Classification
-from storage.models import Chat, Initiative, Member
+from storage.directory import initiatives_with_role
+from storage.models import Chat, Initiative, Member, Role
 
 
 class TextClassifier(Protocol):
@@ -65,5 +66,20 @@ class Conversation:
             reply_to_message_id=self.message.message_id,
         )
 
-    def say_to(self, chat: ChatRef, key: str, /, **values: object) -> Reply:
-        return Reply(chat=chat, text=text(key, self.language, **values))
+
+def initiatives_asked_about(
+    conversation: Conversation, roles: Collection[Role], refused: str, none: str
+) -> list[Initiative] | Reply:
+    """The initiatives someone with one of `roles` asks about: in a group its own initiative,
+    one-to-one every initiative where they have such a role. Otherwise the answer to give:
+    `refused` in a group where they lack the role, `none` when they have it nowhere."""
+    if conversation.initiative is not None:
+        member = conversation.member
+        if member is None or Role(member.role) not in roles:
+            return conversation.answer(refused)
+        return [conversation.initiative]
+    message = conversation.message
+    found = initiatives_with_role(
+        conversation.session, message.chat.channel, message.sender.external_id, roles
+    )
+    return found or conversation.say(none)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics.impact import score_initiatives
 from handlers.context import Conversation, Services
 from handlers.messages import Button, ButtonPressed, ChatRef, Reply
 from handlers.schouw import BUTTON_KEYS, pressing_member, read_rsvp_press, when_text
@@ -257,8 +258,6 @@ def _show(conversation: Conversation, event: RegionalEvent) -> Reply:
 
 def initiative_levels(session: Session, initiative_ids: Sequence[int]) -> dict[int, int]:
     """The impact level of each initiative now (for events from a minimum level)."""
-    from analytics.impact import score_initiatives
-
     scores = score_initiatives(session, utcnow(), list(initiative_ids))
     return {initiative_id: score.level for initiative_id, score in scores.items()}
 

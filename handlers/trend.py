@@ -12,13 +12,12 @@ from analytics.chart import render_trend_chart
 from analytics.periods import PeriodError, parse_period
 from analytics.summary import render_trend_text
 from analytics.trend import TrendReport, build_trend
-from handlers.context import Conversation
+from handlers.context import Conversation, initiatives_asked_about
 from handlers.messages import ChatRef, Reply
-from storage.directory import has_private_chat, initiatives_with_role
-from storage.models import PARTNER_ROLES, Initiative, Role
+from storage.directory import has_private_chat
+from storage.models import OVERVIEW_ROLES, Initiative
 from storage.trends import incident_facts
 
-TREND_ROLES = frozenset({Role.COORDINATOR, Role.VERENIGING, *PARTNER_ROLES})
 MAX_INITIATIVES_PER_ANSWER = 3
 
 
@@ -49,17 +48,11 @@ def trend_answer(
 def handle_trend(conversation: Conversation, args: str) -> list[Reply]:
     """Answer coordinators and partners with the trend; refuse others politely."""
     session, message = conversation.session, conversation.message
-    if conversation.initiative is not None:
-        member = conversation.member
-        if member is None or Role(member.role) not in TREND_ROLES:
-            return [conversation.answer("trend_command_not_allowed")]
-        initiatives = [conversation.initiative]
-    else:
-        initiatives = initiatives_with_role(
-            session, message.chat.channel, message.sender.external_id, TREND_ROLES
-        )
-        if not initiatives:
-            return [conversation.say("trend_command_no_initiative")]
+    initiatives = initiatives_asked_about(
+        conversation, OVERVIEW_ROLES, "trend_command_not_allowed", "trend_command_no_initiative"
+    )
+    if isinstance(initiatives, Reply):
+        return [initiatives]
     services = conversation.services
     private = ChatRef(message.chat.channel, message.sender.external_id, None, is_group=False)
     in_group = message.chat.is_group

@@ -12,7 +12,6 @@ matches whole words only; a pattern may span words ("in de fik").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 # The lexicons stay packed, several patterns a line, to be readable as lists of words.
@@ -333,7 +332,3 @@ class CueMatcher:
             if end == len(text) or not (text[end].isalnum() or text[end] == "_"):
                 found.extend(self._whole_of.get(core, ()))
         return found
-
-    def hits_many(self, texts: Sequence[str]) -> Iterable[list[int]]:
-        """`hits` for each text."""
-        return (self.hits(text) for text in texts)

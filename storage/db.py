@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -93,9 +93,6 @@ class Database:
             config = self.alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
-
-    def is_empty(self) -> bool:
-        return not inspect(self.engine).get_table_names()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -53,6 +53,8 @@ class Role(enum.StrEnum):
 
 
 PARTNER_ROLES = frozenset({Role.POLITIE, Role.HANDHAVING, Role.GEMEENTE})
+# Who may read an initiative's trends and impact: its coordinators, partners and the association.
+OVERVIEW_ROLES = frozenset({Role.COORDINATOR, Role.VERENIGING, *PARTNER_ROLES})
 
 
 class Channel(enum.StrEnum):

@@ -100,10 +100,6 @@ class Audience:
     groups: int
     numbers: int
 
-    @property
-    def chats(self) -> int:
-        return self.groups + self.numbers
-
 
 def audience_of(session: Session, event: RegionalEvent, levels_of: LevelsOf | None) -> Audience:
     initiatives = targeted_initiatives(session, event, levels_of)

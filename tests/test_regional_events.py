@@ -232,9 +232,7 @@ def test_municipality_targeting_and_reminders_once_a_week_and_a_day_before(db: D
 
 def test_audience_words_and_bad_input() -> None:
     assert parse_audience("") == AudienceChoice(AudienceKind.ALL)
-    assert parse_audience(
-        "alle initiatieven vanaf niveau 3".replace(" initiatieven", "")
-    ) == AudienceChoice(AudienceKind.ALL, (), 3)
+    assert parse_audience("alle vanaf niveau 3") == AudienceChoice(AudienceKind.ALL, (), 3)
     assert parse_audience("provincie Noord-Brabant") == AudienceChoice(
         AudienceKind.PROVINCE, ("Noord-Brabant",)
     )
