@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from handlers.context import Services, TextClassifier
@@ -95,26 +95,22 @@ class InboxWorker:
         self._waiting: list[tuple[str, str, asyncio.Future[None]]] = []
         self._writing = False
         self._last_delivery = float("-inf")  # when the webhook last stored a delivery
+        self._postgres = None if db.is_sqlite else inbox.PostgresInbox(db.engine.url)
+        # On PostgreSQL a commit (and its round trips) per update cost more than handling it, so
+        # a chunk shares one transaction. SQLite commits cheaply, but its one writer at a time
+        # would keep the webhook waiting for a chunk's transaction: one update each there.
+        self._per_transaction = 1 if db.is_sqlite else CHUNK
 
     def store_many(self, deliveries: list[tuple[str, str]]) -> None:
-        """Keep deliveries in one transaction; a redelivery changes nothing."""
-        try:
-            with self.db.engine.begin() as connection:
-                inbox.store_many(connection, self.channel, deliveries)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            # The server dropped the pooled connection (a restart): once more on a new one.
-            with self.db.engine.begin() as connection:
-                inbox.store_many(connection, self.channel, deliveries)
+        """SQLite: keep deliveries in one transaction; a redelivery changes nothing."""
+        with self.db.engine.begin() as connection:
+            inbox.store_many(connection, self.channel, deliveries)
 
     def _store_without_waiting(self, deliveries: list[tuple[str, str]]) -> bool:
         """On SQLite, keep the deliveries right here on the event loop when no other connection
         is writing: a local insert of a group takes less CPU than handing it to a thread. False
         (and nothing written) when the database is busy; the caller then waits in a thread, so
         the event loop never waits for a lock."""
-        if not self.db.is_sqlite:
-            return False
         try:
             with self.db.no_wait_engine().begin() as connection:
                 inbox.store_many(connection, self.channel, deliveries)
@@ -142,7 +138,9 @@ class InboxWorker:
                 batch, self._waiting = self._waiting, []
                 deliveries = [(key, payload) for key, payload, _ in batch]
                 try:
-                    if not self._store_without_waiting(deliveries):
+                    if self._postgres is not None:
+                        await self._postgres.store_many(self.channel, deliveries)
+                    elif not self._store_without_waiting(deliveries):
                         await run_in_threadpool(self.store_many, deliveries)
                 except Exception as error:  # each request answers with it
                     for _, _, future in batch:
@@ -152,6 +150,11 @@ class InboxWorker:
                     future.set_result(None)
         finally:
             self._writing = False
+
+    async def close(self) -> None:
+        """Close the webhook's own database connection (PostgreSQL)."""
+        if self._postgres is not None:
+            await self._postgres.close()
 
     def _due(self) -> list[tuple[int, str | None, int]]:
         with self.db.unit_of_work() as session:
@@ -176,16 +179,20 @@ class InboxWorker:
         )
 
     def _handle(
-        self, update_id: int, event: IncomingEvent, services: Services | None = None
-    ) -> int | None:
-        """Handle one update; how many replies it queued, None when another worker has it."""
+        self, events: list[tuple[int, int, IncomingEvent]], services: Services
+    ) -> dict[int, int]:
+        """Handle updates in one transaction, in order; how many replies each queued. Updates
+        that another worker has handled meanwhile, or is handling now, are left out."""
         with self.db.unit_of_work() as session:
-            if not inbox.lock_pending(session, update_id):
-                return None  # another worker handled it meanwhile, or is handling it now
-            replies = handle(session, services or self.services, event)
-            outbox.enqueue(session, replies)
-            inbox.mark_done(session, update_id)
-            return len(replies)
+            locked = inbox.lock_pending(session, [update_id for update_id, _, _ in events])
+            replies_queued = {}
+            for update_id, _, event in events:
+                if update_id in locked:
+                    replies = handle(session, services, event)
+                    outbox.enqueue(session, replies)
+                    replies_queued[update_id] = len(replies)
+            inbox.mark_done(session, list(replies_queued))
+            return replies_queued
 
     def _failed(self, update_id: int, attempts: int, error: BaseException) -> None:
         # The error's type and message only: never the update, which holds personal data.
@@ -215,7 +222,6 @@ class InboxWorker:
         return handled
 
     async def _process(self, due: list[tuple[int, str | None, int]]) -> int:
-        handled = 0
         events: list[tuple[int, int, IncomingEvent]] = []
         await self._give_way()
         for update_id, payload, attempts in due:
@@ -224,19 +230,34 @@ class InboxWorker:
             except Exception as error:
                 await run_in_threadpool(self._failed, update_id, attempts, error)
         services = await run_in_threadpool(self._prelabelled, [event for _, _, event in events])
-        for update_id, attempts, event in events:
-            await self._give_way()
-            try:
-                replies = await run_in_threadpool(self._handle, update_id, event, services)
-            except Exception as error:
+        replies_queued: dict[int, int] = {}
+        for start in range(0, len(events), self._per_transaction):
+            replies_queued |= await self._handle_together(
+                events[start : start + self._per_transaction], services
+            )
+        if any(replies_queued.values()):
+            self.on_replies()
+        # Updates another worker took are not counted: a round of only those must not start the
+        # next at once.
+        return len(replies_queued)
+
+    async def _handle_together(
+        self, events: list[tuple[int, int, IncomingEvent]], services: Services
+    ) -> dict[int, int]:
+        """Handle updates in one transaction; when one fails, each in a transaction of its own
+        (all were rolled back), so that only the one that fails waits for a retry."""
+        await self._give_way()
+        try:
+            return await run_in_threadpool(self._handle, events, services)
+        except Exception as error:
+            if len(events) == 1:
+                update_id, attempts, _ = events[0]
                 await run_in_threadpool(self._failed, update_id, attempts, error)
-                continue
-            if replies is None:
-                continue  # not counted: a round of only these must not start the next at once
-            handled += 1
-            if replies:
-                self.on_replies()
-        return handled
+                return {}
+        replies_queued: dict[int, int] = {}
+        for one in events:
+            replies_queued |= await self._handle_together([one], services)
+        return replies_queued
 
     async def run(self) -> None:
         """Process until cancelled. A round that handled something is followed at once by the

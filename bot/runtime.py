@@ -126,6 +126,8 @@ class Runtime:
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        for inbox_worker in self.inboxes:
+            await inbox_worker.close()
         if self.telegram is not None:
             await self.telegram.stop()
 

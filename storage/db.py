@@ -38,10 +38,10 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No ping before every checkout: it cost a round trip per transaction (one per webhook group
-    # commit, one per handled update). A connection the server dropped (a restart) fails once
-    # instead; SQLAlchemy then replaces every pooled connection, the webhook retries its insert
-    # (`InboxWorker.store_many`) and the workers retry their work as after any error.
+    # No ping before every checkout: it cost a round trip per transaction (one per handled
+    # update). A connection the server dropped (a restart) fails once instead; SQLAlchemy then
+    # replaces every pooled connection and the workers retry their work as after any error. (The
+    # webhook writes through a connection of its own: `storage.inbox.PostgresInbox`.)
     return create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Channel, Chat, Initiative, Member, PrivateChat, Role
@@ -24,10 +25,39 @@ _FIND_MEMBER = select(Member).where(
 )
 
 
+_Found = TypeVar("_Found", Chat, Member)
+
+
+def _remembered(
+    session: Session,
+    key: tuple[object, ...],
+    still_matches: Callable[[_Found], bool],
+    load: Callable[[], _Found | None],
+) -> _Found | None:
+    """What `load` finds, remembered for the rest of the session: the worker handles a batch
+    of updates in one session, and most of a batch comes from the same few chats and members.
+    A remembered row that was deleted, or no longer matches, is looked up again."""
+    remembered: dict[tuple[object, ...], _Found] = session.info.setdefault("directory", {})
+    found = remembered.get(key)
+    if found is not None:
+        state = inspect(found)
+        if state.persistent and not state.deleted and still_matches(found):
+            return found
+    found = load()
+    if found is not None:
+        remembered[key] = found
+    return found
+
+
 def find_chat(session: Session, channel: str, external_id: str) -> Chat | None:
-    return session.scalars(
-        _FIND_CHAT, {"channel": channel, "external_id": external_id}
-    ).one_or_none()
+    return _remembered(
+        session,
+        ("chat", channel, external_id),
+        lambda chat: chat.channel == channel and chat.external_id == external_id,
+        lambda: session.scalars(
+            _FIND_CHAT, {"channel": channel, "external_id": external_id}
+        ).one_or_none(),
+    )
 
 
 def unique_initiative_name(session: Session, wanted: str) -> str:
@@ -77,10 +107,18 @@ def bind_chat(
 def find_member(
     session: Session, initiative_id: int, channel: str, external_id: str
 ) -> Member | None:
-    return session.scalars(
-        _FIND_MEMBER,
-        {"initiative_id": initiative_id, "channel": channel, "external_id": external_id},
-    ).one_or_none()
+    return _remembered(
+        session,
+        ("member", initiative_id, channel, external_id),
+        lambda member: (
+            (member.initiative_id, member.channel, member.external_id)
+            == (initiative_id, channel, external_id)
+        ),
+        lambda: session.scalars(
+            _FIND_MEMBER,
+            {"initiative_id": initiative_id, "channel": channel, "external_id": external_id},
+        ).one_or_none(),
+    )
 
 
 def upsert_member(

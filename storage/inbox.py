@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, select, update
+import psycopg
+from sqlalchemy import URL, Connection, Dialect, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -105,6 +106,59 @@ def store_many(
         connection.exec_driver_sql(sql, [tuple(row[key] for key in order) for row in rows])
 
 
+class PostgresInbox:
+    """The webhook's insert on PostgreSQL, awaited on the event loop.
+
+    One connection of its own in autocommit: the single statement is its own transaction, so a
+    group costs one round trip and is durable (synchronous commit) when the await returns. The
+    group goes as two arrays that the server unnests, whatever its size. No thread is involved:
+    handing every group to a thread and back cost more CPU than the insert itself. Callers write
+    one group at a time (the webhook's group commit does).
+    """
+
+    def __init__(self, url: URL) -> None:
+        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+        self._sql = (
+            f"INSERT INTO {_TABLE.name} (channel, external_id, payload, status, received_at,"
+            " next_attempt_at, attempts)"
+            " SELECT %(channel)s, delivery.external_id, delivery.payload, %(status)s, %(now)s,"
+            " %(now)s, 0 FROM unnest(%(external_ids)b::varchar[], %(payloads)b::text[])"
+            " AS delivery (external_id, payload)"
+            " ON CONFLICT (channel, external_id) DO NOTHING"
+        )
+
+    async def store_many(self, channel: str, deliveries: list[tuple[str, str]]) -> None:
+        """Keep several deliveries in one statement; redeliveries are left as they were.
+
+        A connection the server dropped (a restart) fails once; the group is then written on a
+        new one (the insert is idempotent, so writing it twice would change nothing)."""
+        parameters = {
+            "channel": channel,
+            "status": InboxStatus.PENDING.value,
+            "now": utcnow(),
+            "external_ids": [external_id for external_id, _ in deliveries],
+            "payloads": [payload for _, payload in deliveries],
+        }
+        try:
+            await self._execute(parameters)
+        except psycopg.OperationalError:
+            await self.close()
+            await self._execute(parameters)
+
+    async def _execute(self, parameters: dict[str, Any]) -> None:
+        if self._connection is None or self._connection.closed:
+            self._connection = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True
+            )
+        await self._connection.execute(self._sql, parameters)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
+
+
 def due(session: Session, channel: str, limit: int = 200) -> list[tuple[int, str | None, int]]:
     """(id, payload, attempts) of the pending deliveries whose time has come, in arrival order."""
     rows = session.execute(
@@ -123,22 +177,22 @@ def due(session: Session, channel: str, limit: int = 200) -> list[tuple[int, str
 _LOCK_PENDING = (
     select(InboundUpdate.id)
     .where(
-        InboundUpdate.id == bindparam("update_id"),
+        InboundUpdate.id.in_(bindparam("update_ids", expanding=True)),
         InboundUpdate.status == InboxStatus.PENDING.value,
     )
     .with_for_update(skip_locked=True)
 )
 
 
-def lock_pending(session: Session, update_id: int) -> bool:
-    """Lock the delivery for this transaction; False when it no longer waits to be processed
-    (done, failed, or locked by another worker)."""
-    return session.scalar(_LOCK_PENDING, {"update_id": update_id}) is not None
+def lock_pending(session: Session, update_ids: list[int]) -> set[int]:
+    """Lock these deliveries for this transaction; those that no longer wait to be processed
+    (done, failed, or locked by another worker) are left out of the answer."""
+    return set(session.scalars(_LOCK_PENDING, {"update_ids": update_ids}))
 
 
 _MARK_DONE = (
     update(_TABLE)
-    .where(_TABLE.c.id == bindparam("update_id"))
+    .where(_TABLE.c.id.in_(bindparam("update_ids", expanding=True)))
     .values(
         status=InboxStatus.DONE.value,
         payload=None,
@@ -149,11 +203,11 @@ _MARK_DONE = (
 )
 
 
-def mark_done(session: Session, update_id: int) -> None:
+def mark_done(session: Session, update_ids: list[int]) -> None:
     """Done, and the payload (personal data) gone. A plain SQL update in the session's
-    transaction: no ORM object of the delivery is loaded that it would have to synchronise."""
+    transaction: no ORM object of a delivery is loaded that it would have to synchronise."""
     session.flush()
-    session.connection().execute(_MARK_DONE, {"update_id": update_id, "now": utcnow()})
+    session.connection().execute(_MARK_DONE, {"update_ids": update_ids, "now": utcnow()})
 
 
 def mark_attempt_failed(session: Session, update_id: int, attempts: int, error: str) -> None:

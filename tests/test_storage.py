@@ -56,7 +56,7 @@ def test_retention_drops_handled_deliveries_and_blanks_old_texts(db: Database) -
         inbox.store(session, "telegram", "1", "{}")
         inbox.store(session, "telegram", "2", "{}")
         old = session.scalars(select(InboundUpdate).where(InboundUpdate.external_id == "1")).one()
-        inbox.mark_done(session, old.id)
+        inbox.mark_done(session, [old.id])
         old.processed_at = long_ago
         initiative = Initiative(name="Oud")
         session.add(initiative)
@@ -102,30 +102,33 @@ def test_inbox_store_tells_a_redelivery(db: Database) -> None:
 
 
 def test_webhook_store_survives_a_connection_the_server_dropped(db: Database) -> None:
-    """Without a ping before every checkout, a pooled connection the server has closed (a
-    restart) fails once; the webhook's group commit then stores on a fresh connection."""
+    """The webhook writes on PostgreSQL through a connection of its own; when the server has
+    closed it (a restart), the next group fails once and is stored on a fresh connection."""
+    import asyncio
+
     import pytest
     from sqlalchemy import func, select, text
 
-    from bot.inbox import InboxWorker
-    from handlers.context import Services
+    from storage import inbox
     from storage.models import InboundUpdate
 
     if db.is_sqlite:
         pytest.skip("SQLite has no server to drop the connection")
 
-    async def no_event(_payload: str) -> object:
-        raise AssertionError("not processed here")
+    async def store_across_a_dropped_connection() -> None:
+        writer = inbox.PostgresInbox(db.engine.url)
+        try:
+            await writer.store_many("telegram", [("1", "{}")])
+            assert writer._connection is not None
+            backend = writer._connection.info.backend_pid
+            with db.engine.begin() as connection:
+                terminate = text("SELECT pg_terminate_backend(:pid)")
+                assert connection.execute(terminate, {"pid": backend}).scalar_one() is True
+            await writer.store_many("telegram", [("2", "{}"), ("1", "{}")])
+        finally:
+            await writer.close()
 
-    worker = InboxWorker(db, Services(classifier=None), "telegram", no_event)  # type: ignore[arg-type]
-    worker.store_many([("1", "{}")])
-    with db.engine.connect() as connection:
-        pooled = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    admin = Database(db.url)
-    with admin.engine.begin() as other:
-        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
-    admin.dispose()
-    worker.store_many([("2", "{}"), ("1", "{}")])
+    asyncio.run(store_across_a_dropped_connection())
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(InboundUpdate)) == 2
 
@@ -175,3 +178,73 @@ def test_webhook_store_never_waits_for_a_lock_on_the_event_loop(db: Database) ->
         releaser.join()
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(InboundUpdate)) == 2
+
+
+def test_one_failing_update_in_a_batch_leaves_the_others_handled(db: Database) -> None:
+    """The worker handles a batch of updates in one transaction; when one of them fails, the
+    batch is rolled back and each is handled on its own: the others are stored once, and only
+    the failing one waits for a retry."""
+    import asyncio
+    import json
+    from collections.abc import Sequence
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from bot.inbox import InboxWorker
+    from handlers.context import Services
+    from handlers.messages import ChatRef, IncomingMessage, Person
+    from nlp.classifier import Classification, get_classifier
+    from storage import inbox
+    from storage.models import InboundUpdate, InboxStatus, Message
+
+    class BreaksOnOneText:
+        """The shipped classifier, except that it fails on one text."""
+
+        def __init__(self) -> None:
+            self.model = get_classifier()
+
+        def classify(self, text: str) -> Classification:
+            if "kapot" in text:
+                raise RuntimeError("classifier broke")
+            return self.model.classify(text)
+
+        def classify_batch(self, texts: Sequence[str]) -> list[Classification]:
+            return [self.classify(text) for text in texts]
+
+    async def to_event(payload: str) -> IncomingMessage:
+        data = json.loads(payload)
+        return IncomingMessage(
+            chat=ChatRef("telegram", "-100", "Buurtapp Oost"),
+            sender=Person("7", "Henk"),
+            message_id=data["id"],
+            text=data["text"],
+            sent_at=datetime(2026, 11, 24, 20, 0, tzinfo=UTC),
+        )
+
+    texts = [
+        "Verdachte man bij de garages achter de Eikenlaan",
+        "deze tekst maakt het model kapot",
+        "Fiets gestolen bij het station, blauwe Gazelle",
+    ]
+    with db.unit_of_work() as session:
+        inbox.store_many(
+            session,
+            "telegram",
+            [(str(i), json.dumps({"id": str(i), "text": text})) for i, text in enumerate(texts)],
+        )
+    worker = InboxWorker(db, Services(classifier=BreaksOnOneText()), "telegram", to_event)
+    assert asyncio.run(worker.process_due()) == 2
+
+    with db.unit_of_work() as session:
+        stored = session.scalars(select(Message.text).order_by(Message.id)).all()
+        updates = {u.external_id: u for u in session.scalars(select(InboundUpdate))}
+    assert stored == [texts[0], texts[2]]
+    assert [updates[key].status for key in "012"] == [
+        InboxStatus.DONE.value,
+        InboxStatus.PENDING.value,
+        InboxStatus.DONE.value,
+    ]
+    failed = updates["1"]
+    assert failed.attempts == 1 and failed.payload is not None
+    assert failed.last_error and "classifier broke" in failed.last_error
