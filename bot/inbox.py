@@ -39,7 +39,10 @@ CHUNK = 32
 # its own process is never woken by the webhook and never waits (its process runs at a lower
 # CPU priority instead: `buurtbot worker --nice`).
 QUIET_SECONDS = 0.001
-GIVE_WAY_SECONDS = 0.005
+GIVE_WAY_SECONDS = 0.02
+# On PostgreSQL, this many updates share a transaction: long enough to save most commits, short
+# enough that a worker in the web process gives way to the webhook often.
+UPDATES_PER_TRANSACTION = 8
 
 
 class UnreadableUpdate(Exception):
@@ -97,9 +100,9 @@ class InboxWorker:
         self._last_delivery = float("-inf")  # when the webhook last stored a delivery
         self._postgres = None if db.is_sqlite else inbox.PostgresInbox(db.engine.url)
         # On PostgreSQL a commit (and its round trips) per update cost more than handling it, so
-        # a chunk shares one transaction. SQLite commits cheaply, but its one writer at a time
-        # would keep the webhook waiting for a chunk's transaction: one update each there.
-        self._per_transaction = 1 if db.is_sqlite else CHUNK
+        # updates share transactions. SQLite commits cheaply, but its one writer at a time would
+        # keep the webhook waiting for a shared transaction: one update each there.
+        self._per_transaction = 1 if db.is_sqlite else UPDATES_PER_TRANSACTION
 
     def store_many(self, deliveries: list[tuple[str, str]]) -> None:
         """SQLite: keep deliveries in one transaction; a redelivery changes nothing."""
