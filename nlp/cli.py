@@ -93,6 +93,14 @@ def crossval(
         Path, typer.Option("--data", help="Map met de trainingsberichten (*.jsonl).")
     ] = TRAIN_DIR,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Aantal folds.")] = 5,
+    per_file: Annotated[
+        bool,
+        typer.Option(
+            "--per-bestand",
+            help="Folds van hele bestanden: elk bericht beoordeeld door een model dat niets "
+            "uit zijn bestand (zijn schrijver, zijn stemmen) heeft gezien.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="Geen voortgang tonen.")] = False,
 ) -> None:
     """Kruisvalidatie op de trainingsberichten: kies instellingen zonder naar dev te kijken."""
@@ -106,9 +114,15 @@ def crossval(
     except CorpusError as error:
         errors.print(f"[red]Fout in de trainingsdata:[/red] {error}")
         raise typer.Exit(1) from error
-    result = cross_validate(messages, TrainConfig(), folds, report=None if quiet else errors.print)
+    report = None if quiet else errors.print
+    try:
+        result = cross_validate(messages, TrainConfig(), folds, report, per_file)
+    except ValueError as error:
+        errors.print(f"[red]Kan geen folds maken:[/red] {error}")
+        raise typer.Exit(1) from error
     console = Console()
-    console.print(f"{result.folds}-voudige kruisvalidatie op {result.messages} berichten")
+    how = "per bestand" if per_file else "gestratificeerd"
+    console.print(f"{result.folds}-voudige kruisvalidatie ({how}) op {result.messages} berichten")
     console.print(_task_table("Soort (kind)", result.kind))
     console.print(_task_table("Categorie (bij signaal en terugkoppeling)", result.category))
     u = result.urgent

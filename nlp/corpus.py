@@ -24,6 +24,8 @@ class LabelledMessage:
     kind: str
     category: str | None
     urgent: bool
+    # The corpus file it comes from (one writer, one batch of voices); empty when unknown.
+    source: str = ""
 
 
 def corpus_files(directory: Path) -> list[Path]:
@@ -31,7 +33,7 @@ def corpus_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.jsonl"), key=lambda path: path.name)
 
 
-def _parse(record: Any, where: str) -> LabelledMessage:
+def _parse(record: Any, where: str, source: str = "") -> LabelledMessage:
     if not isinstance(record, dict):
         raise CorpusError(f"{where}: expected a JSON object")
     text, kind, category, urgent = (
@@ -49,7 +51,7 @@ def _parse(record: Any, where: str) -> LabelledMessage:
         raise CorpusError(f"{where}: 'urgent' must be true or false")
     if urgent and kind not in KINDS_THAT_CAN_BE_URGENT:
         raise CorpusError(f"{where}: only a signaal can be urgent, not a {kind!r}")
-    return LabelledMessage(text=text, kind=kind, category=category, urgent=urgent)
+    return LabelledMessage(text=text, kind=kind, category=category, urgent=urgent, source=source)
 
 
 def read_corpus(directory: Path) -> list[LabelledMessage]:
@@ -67,7 +69,7 @@ def read_corpus(directory: Path) -> list[LabelledMessage]:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise CorpusError(f"{where}: invalid JSON ({error.msg})") from error
-            messages.append(_parse(record, where))
+            messages.append(_parse(record, where, path.name))
     return messages
 
 

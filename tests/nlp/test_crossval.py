@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 
 from nlp.corpus import LabelledMessage
-from nlp.crossval import cross_validate, out_of_fold, stratified_folds
+from nlp.crossval import cross_validate, file_folds, out_of_fold, stratified_folds
 from tests.nlp.test_training import FAST, TINY_CORPUS
 
 MESSAGES = [LabelledMessage(t, k, c, u) for t, k, c, u in TINY_CORPUS]
@@ -40,3 +40,31 @@ def test_cross_validation_reports_the_dev_measures() -> None:
     )
     assert 0.0 <= result.kind.macro_f1 <= 1.0
     assert 0.0 < result.urgent_threshold <= 0.5
+
+
+def test_file_folds_keep_every_file_whole_and_balance_the_folds() -> None:
+    sources = ["a.jsonl"] * 6 + ["b.jsonl"] * 4 + ["c.jsonl"] * 3 + ["d.jsonl"] * 3
+    messages = [
+        LabelledMessage(m.text, m.kind, m.category, m.urgent, source)
+        for m, source in zip(MESSAGES, sources, strict=False)
+    ]
+    folds = file_folds(messages, 2)
+    for source in set(sources):
+        assert (
+            len({int(f) for m, f in zip(messages, folds, strict=True) if m.source == source}) == 1
+        )
+    # Largest first, each to the smaller fold: a (6) | b (4), then c (3) joins b, d (3) joins a.
+    assert Counter(int(f) for f in folds) == {0: 9, 1: 7}
+
+
+def test_file_folds_need_as_many_files_as_folds() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="2 files cannot make 3 folds"):
+        file_folds(
+            [
+                LabelledMessage("a", "overig", None, False, "x.jsonl"),
+                LabelledMessage("b", "overig", None, False, "y.jsonl"),
+            ],
+            3,
+        )
