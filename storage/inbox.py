@@ -20,8 +20,8 @@ MAX_ATTEMPTS = 8
 _TABLE = cast(Table, InboundUpdate.__table__)
 
 
-def _row(channel: str, external_id: str, payload: str) -> dict[str, object]:
-    now = utcnow()
+def _row(channel: str, external_id: str, payload: str, now: object) -> dict[str, object]:
+    """A new delivery's column values, received (and due) `now`."""
     return {
         "channel": channel,
         "external_id": external_id,
@@ -43,7 +43,7 @@ def store(session: Session, channel: str, external_id: str, payload: str) -> boo
     """Keep a delivery; False when the same one was stored before (a redelivery)."""
     result = session.execute(
         _insert_new(session)
-        .values(**_row(channel, external_id, payload))
+        .values(**_row(channel, external_id, payload, utcnow()))
         .returning(InboundUpdate.id)
     )
     return result.first() is not None
@@ -88,18 +88,7 @@ def store_many(
         connection = connection.connection()
     sql, order, stamp = _driver_insert(connection.dialect)
     now = stamp(utcnow())
-    rows = [
-        {
-            "channel": channel,
-            "external_id": external_id,
-            "payload": payload,
-            "status": InboxStatus.PENDING.value,
-            "received_at": now,
-            "next_attempt_at": now,
-            "attempts": 0,
-        }
-        for external_id, payload in deliveries
-    ]
+    rows = [_row(channel, external_id, payload, now) for external_id, payload in deliveries]
     if order is None:
         connection.exec_driver_sql(sql, rows)
     else:

@@ -248,3 +248,42 @@ def test_one_failing_update_in_a_batch_leaves_the_others_handled(db: Database) -
     failed = updates["1"]
     assert failed.attempts == 1 and failed.payload is not None
     assert failed.last_error and "classifier broke" in failed.last_error
+
+
+def test_chats_and_members_are_remembered_within_a_session_but_not_when_deleted(
+    db: Database,
+) -> None:
+    """The worker handles several updates in one session: a chat or member found once is not
+    looked up again, but one deleted meanwhile (WhatsApp STOP) is not handed out again."""
+    from sqlalchemy import event
+
+    from storage import directory
+
+    with db.unit_of_work() as session:
+        chat, _ = directory.bind_chat(session, "telegram", "-100", "Buurtapp Oost", True)
+        directory.upsert_member(session, chat.initiative_id, "telegram", "7", "Henk", None)
+
+    selects: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with db.unit_of_work() as session:
+            chat = directory.find_chat(session, "telegram", "-100")
+            assert chat is not None
+            member = directory.find_member(session, chat.initiative_id, "telegram", "7")
+            assert member is not None
+            looked_up = len(selects)
+            assert directory.find_chat(session, "telegram", "-100") is chat
+            assert directory.find_member(session, chat.initiative_id, "telegram", "7") is member
+            assert len(selects) == looked_up
+
+            session.delete(member)
+            session.flush()
+            assert directory.find_member(session, chat.initiative_id, "telegram", "7") is None
+            assert len(selects) == looked_up + 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
