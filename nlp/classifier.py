@@ -179,8 +179,7 @@ class Classifier:
     def _featurise(self, normalised: Sequence[str]) -> Features:
         from nlp.architecture import featurise
 
-        docs = [self._pipeline.make_doc(text) for text in normalised]
-        return featurise(docs, texts=normalised, **self._settings)
+        return featurise(normalised, **self._settings)
 
     def _predict(self, head: int, features: Features) -> np.ndarray:
         """Probabilities of one head (0 kind, 1 category, 2 urgent), in taxonomy order."""

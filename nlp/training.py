@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Bump when the features, the architecture or the training procedure change their meaning:
 # the series is part of the config hash, so the shipped model then shows up as stale.
-MODEL_SERIES = "1.0.0"
+MODEL_SERIES = "1.1.0"
 
 Report = Callable[[str], None]
 
