@@ -15,14 +15,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from handlers.digest import queue_weekly_digests  # noqa: E402
 from handlers.trend import trend_answer  # noqa: E402
 from nlp.labels import CATEGORIES  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import Database, scratch_schema  # noqa: E402
 from storage.models import (  # noqa: E402
     Chat,
     Incident,
@@ -45,21 +42,6 @@ NOW = datetime(2026, 11, 23, 8, 5, tzinfo=ZONE)  # a Monday, just after the dige
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema for one run, dropped afterwards; yields its database URL."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 KINDS = ["signaal"] * 5 + ["terugkoppeling", "overig", "overig", "activiteit", "afspraak"]
@@ -175,7 +157,7 @@ def main() -> None:
             results.append(measure("sqlite", f"sqlite:///{workdir}/digest.db",
                                    args.initiatives, args.messages))
         if args.only in (None, "postgresql"):
-            with postgres_schema() as url:
+            with scratch_schema(POSTGRES_URL, "bench") as url:
                 results.append(measure("postgresql", url, args.initiatives, args.messages))
     print(f"\n{args.initiatives} initiatives, {args.messages} messages over two years")
     print(f"{'database':<12}{'digest run':>14}{'digests':>10}{'/trend p50':>14}{'/trend max':>14}")

@@ -23,10 +23,10 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from digest import NOW, fill, postgres_schema
+from digest import NOW, POSTGRES_URL, fill
 
 from analytics.impact import score_initiative, score_initiatives
-from storage.db import Database
+from storage.db import Database, scratch_schema
 from storage.models import Event, Idea, MembershipEvent
 
 RUNS = 3
@@ -106,7 +106,7 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     if args.only in (None, "postgresql"):
-        with postgres_schema() as url:
+        with scratch_schema(POSTGRES_URL, "bench") as url:
             results.append(measure("postgresql", url, args.initiatives, args.messages))
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as workdir:

@@ -20,12 +20,10 @@ import random
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from config.settings import Settings  # noqa: E402
 from importers.pipeline import import_whatsapp  # noqa: E402
 from importers.whatsapp import MemberMessage, read_export  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import Database, scratch_schema  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -176,15 +174,12 @@ def main() -> None:
             print("whatstk is not installed: pip install -e '.[bench]'")
 
         targets = [("sqlite", f"sqlite:///{workdir}/bench.db")]
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(POSTGRES_URL)
-        try:
-            with admin.begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            targets.append(("postgresql", f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"))
-        except Exception as error:
-            print(f"PostgreSQL not reachable ({type(error).__name__}); SQLite only")
-        try:
+        with ExitStack() as schemas:
+            try:
+                postgres = schemas.enter_context(scratch_schema(POSTGRES_URL, "bench"))
+                targets.append(("postgresql", postgres))
+            except Exception as error:
+                print(f"PostgreSQL not reachable ({type(error).__name__}); SQLite only")
             for name, url in targets:
                 settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
                 db = Database(settings.database_url)
@@ -196,11 +191,6 @@ def main() -> None:
                 timed(f"import: parse + classify + store ({name})", members, run)
                 timed(f"import again, all present ({name})", members, run)
                 db.dispose()
-        finally:
-            if len(targets) > 1:
-                with admin.begin() as connection:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
         sample = [
             r.text for r in read_export(export, ZONE).records() if isinstance(r, MemberMessage)
         ]

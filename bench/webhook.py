@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from storage.db import scratch_schema  # noqa: E402
 from tests.standins.server import LoopbackServer, free_port  # noqa: E402
 from tests.standins.telegram_api import TelegramStandIn  # noqa: E402
 from tests.telegram_updates import group_message, user  # noqa: E402
@@ -212,17 +213,13 @@ def run_case(
     }
 
 
-def postgres_url() -> str | None:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+def postgres_url(schemas: ExitStack) -> str | None:
+    """A fresh PostgreSQL schema, dropped when `schemas` closes; None when there is no server."""
     try:
-        engine = create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
+        return schemas.enter_context(scratch_schema(POSTGRES_URL, "bench"))
     except Exception as error:
         print(f"PostgreSQL skipped: {type(error).__name__}")
         return None
-    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
 
 
 def main() -> None:
@@ -243,7 +240,11 @@ def main() -> None:
     standin = TelegramStandIn()
     bare_runs: list[dict[str, float | str]] = []
     runs: dict[str, list[dict[str, float | str]]] = {}
-    with tempfile.TemporaryDirectory() as workdir, LoopbackServer(standin.app()) as api:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        LoopbackServer(standin.app()) as api,
+        ExitStack() as schemas,
+    ):
         (Path(workdir) / "bare_app.py").write_text(BARE_APP)
 
         def bare() -> float:
@@ -272,7 +273,7 @@ def main() -> None:
         def database(name: str, number: int) -> str | None:
             """A fresh, migrated database for every run, so that no run inherits another's rows
             (and the web process and the worker do not both create the tables at start-up)."""
-            url = f"sqlite:///{workdir}/bench-{number}.db" if name == "sqlite" else postgres_url()
+            url = f"sqlite:///{workdir}/bench-{number}.db" if name == "sqlite" else postgres_url(schemas)
             if url:
                 subprocess.run(
                     [sys.executable, "-m", "bot", "db", "upgrade"],

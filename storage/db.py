@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -98,3 +99,24 @@ class Database:
         self.engine.dispose()
         if self._no_wait_engine is not None:
             self._no_wait_engine.dispose()
+
+
+@contextmanager
+def scratch_schema(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL schema on `server_url` for one test or benchmark run, dropped
+    afterwards; yields the database URL whose connections work in it (`search_path`).
+
+    Raises what SQLAlchemy raises when the server cannot be reached; nothing is left behind.
+    """
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield f"{server_url}?options=-csearch_path%3D{schema}"
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()

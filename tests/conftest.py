@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,7 +13,7 @@ from sqlalchemy import create_engine, text
 from bot.runtime import Runtime
 from bot.web import create_app
 from config.settings import Settings
-from storage.db import Database
+from storage.db import Database, scratch_schema
 from tests.standins.server import LoopbackServer
 from tests.standins.telegram_api import TelegramStandIn
 from tests.standins.twilio_api import TwilioStandIn
@@ -52,16 +51,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> 
         if os.environ.get("BUURTBOT_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required here but not reachable ({_POSTGRES_PROBLEM})")
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({_POSTGRES_PROBLEM})")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(POSTGRES_URL, "t") as url:
+        yield url
 
 
 @pytest.fixture

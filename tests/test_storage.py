@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
@@ -287,3 +288,29 @@ def test_chats_and_members_are_remembered_within_a_session_but_not_when_deleted(
             assert len(selects) == looked_up + 1
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_scratch_schema_is_used_then_dropped(database_url: str) -> None:
+    """The PostgreSQL case of `database_url` comes from `scratch_schema`: its connections
+    work in their own schema, and the schema is gone once the block ends."""
+    import sqlalchemy
+
+    from storage.db import scratch_schema
+    from tests.conftest import POSTGRES_URL
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("a scratch schema is PostgreSQL's")
+    with scratch_schema(POSTGRES_URL, "check") as url:
+        engine = sqlalchemy.create_engine(url)
+        with engine.connect() as connection:
+            schema = connection.execute(sqlalchemy.text("SELECT current_schema()")).scalar_one()
+        engine.dispose()
+        assert schema.startswith("check_")
+    admin = sqlalchemy.create_engine(POSTGRES_URL)
+    with admin.connect() as connection:
+        left = connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM pg_namespace WHERE nspname = :name"),
+            {"name": schema},
+        ).scalar_one()
+    admin.dispose()
+    assert left == 0
