@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from storage import outbox
 from storage.db import Database
+from storage.directory import move_chat
 from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,14 @@ class RetryLater(Exception):
 
 class TransientError(Exception):
     """A network hiccup or server error: try again with backoff."""
+
+
+class ChatMovedError(Exception):
+    """The chat has a new id (a Telegram group became a supergroup): send it there."""
+
+    def __init__(self, new_external_id: str) -> None:
+        super().__init__(f"chat moved to {new_external_id}")
+        self.new_external_id = new_external_id
 
 
 class PermanentError(Exception):
@@ -261,6 +270,9 @@ class Lane:
                 self._reschedule, message, timedelta(seconds=error.seconds), str(error), False
             )
             return 0
+        except ChatMovedError as error:
+            await run_in_threadpool(self._follow_chat, message, error.new_external_id)
+            return 0
         except PermanentError as error:
             log.warning("outbox %s refused by %s: %s", message.id, message.channel, error)
             await run_in_threadpool(self._fail, message, str(error))
@@ -281,6 +293,12 @@ class Lane:
     ) -> None:
         with self.db.unit_of_work() as session:
             outbox.reschedule(session, message.id, utcnow() + wait, error, count_attempt)
+
+    def _follow_chat(self, message: OutboxMessage, new_external_id: str) -> None:
+        """Move the chat to its new id and send the message again, there and at once."""
+        with self.db.unit_of_work() as session:
+            move_chat(session, message.channel, message.chat_external_id, new_external_id)
+            outbox.reschedule(session, message.id, utcnow(), "chat moved", count_attempt=False)
 
     def _fail(self, message: OutboxMessage, error: str) -> None:
         with self.db.unit_of_work() as session:

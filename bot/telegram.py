@@ -21,14 +21,15 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.delivery import PermanentError, RetryLater, TransientError
+from bot.delivery import ChatMovedError, PermanentError, RetryLater, TransientError
 from bot.inbox import UnreadableUpdate
 from handlers.messages import (
     BotAddedToGroup,
     ButtonPressed,
+    ChatMoved,
     ChatRef,
     Ignored,
     IncomingEvent,
@@ -144,6 +145,12 @@ class TelegramChannel:
         )
 
     async def _message_event(self, message: Message) -> IncomingEvent:
+        # An upgrade to a supergroup: the old group gets `migrate_to_chat_id`, the new
+        # supergroup `migrate_from_chat_id`; either one is enough, the second changes nothing.
+        if message.migrate_to_chat_id:
+            return ChatMoved(Channel.TELEGRAM.value, str(message.chat.id), str(message.migrate_to_chat_id))
+        if message.migrate_from_chat_id:
+            return ChatMoved(Channel.TELEGRAM.value, str(message.migrate_from_chat_id), str(message.chat.id))
         if message.new_chat_members:
             return self._members_joined(message)
         text = message.text or message.caption
@@ -187,6 +194,8 @@ class TelegramChannel:
             return await self._carry_out(message)
         except RetryAfter as error:
             raise RetryLater(error.retry_after.total_seconds()) from error  # type: ignore[union-attr]
+        except ChatMigrated as error:
+            raise ChatMovedError(str(error.new_chat_id)) from error
         except BadRequest as error:
             if "message is not modified" in str(error).lower():
                 return message.target_message_id or ""  # the edit shows what it already showed

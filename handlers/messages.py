@@ -80,13 +80,25 @@ class ButtonPressed:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatMoved:
+    """A chat got a new id on its channel: a Telegram group upgraded to a supergroup. The
+    initiative, its members, roles and history stay with the chat under its new id."""
+
+    channel: str
+    old_external_id: str
+    new_external_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Ignored:
     """An update the bot has nothing to do with (edits, stickers, other update types)."""
 
     reason: str
 
 
-IncomingEvent = IncomingMessage | BotAddedToGroup | MembersJoined | ButtonPressed | Ignored
+IncomingEvent = (
+    IncomingMessage | BotAddedToGroup | MembersJoined | ButtonPressed | ChatMoved | Ignored
+)
 
 
 @dataclass(frozen=True, slots=True)

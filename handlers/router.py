@@ -19,6 +19,7 @@ from handlers.level_prompts import handle_prompts
 from handlers.messages import (
     BotAddedToGroup,
     ButtonPressed,
+    ChatMoved,
     Ignored,
     IncomingEvent,
     IncomingMessage,
@@ -39,7 +40,13 @@ from handlers.whatsapp import (
     handle_stop,
     handle_whatsapp_post,
 )
-from storage.directory import bind_chat, find_chat, record_private_chat, upsert_member
+from storage.directory import (
+    bind_chat,
+    find_chat,
+    move_chat,
+    record_private_chat,
+    upsert_member,
+)
 from storage.models import Channel
 from storage.outbox import key_of_sent_message
 from storage.whatsapp import touch_inbound
@@ -127,6 +134,9 @@ def _route_reply(conversation: Conversation, replied_id: str) -> list[Reply] | N
 def handle(session: Session, services: Services, event: IncomingEvent) -> list[Reply]:
     """Everything the bot does for one incoming event; the caller owns the transaction."""
     if isinstance(event, Ignored):
+        return []
+    if isinstance(event, ChatMoved):
+        move_chat(session, event.channel, event.old_external_id, event.new_external_id)
         return []
     if isinstance(event, BotAddedToGroup):
         return handle_bot_added(session, event)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Channel, Chat, Initiative, Member, PrivateChat, Role
+from storage import outbox
+from storage.models import Channel, Chat, Initiative, Member, Message, PrivateChat, Role
+
+log = logging.getLogger(__name__)
 
 # Built once: every group post looks up its chat and member (SQLAlchemy then also reuses the
 # compiled SQL without building and hashing the statement again).
@@ -102,6 +106,52 @@ def bind_chat(
     session.add(chat)
     session.flush()
     return chat, True
+
+
+def move_chat(session: Session, channel: str, old_external_id: str, new_external_id: str) -> bool:
+    """Follow a chat to its new id on its channel (a Telegram group upgraded to a supergroup):
+    the initiative, members, roles and history stay with it, and what waits to be sent to it
+    goes to the new id. Idempotent; returns whether the chat row moved just now.
+
+    The new chat numbers its messages afresh, so the ids of the messages stored so far get the
+    old chat id in front: they stay unique in the chat and a new message can never be taken
+    for one of them.
+    """
+    outbox.redirect(session, channel, old_external_id, new_external_id)
+    chat = find_chat(session, channel, old_external_id)
+    if chat is None:
+        return False  # moved already (Telegram tells both the old and the new chat)
+    if find_chat(session, channel, new_external_id) is not None:
+        log.warning(
+            "chat %s moved to %s, which is bound already; both kept", chat.id, new_external_id
+        )
+        return False
+    stored = session.execute(
+        select(Message.id, Message.channel_message_id, Message.reply_to_message_id).where(
+            Message.chat_id == chat.id
+        )
+    ).all()
+    renamed = [
+        {
+            "id": row.id,
+            "channel_message_id": _old_message_id(old_external_id, row.channel_message_id),
+            "reply_to_message_id": _old_message_id(old_external_id, row.reply_to_message_id),
+        }
+        for row in stored
+        if row.channel_message_id.isdigit()
+    ]
+    if renamed:
+        session.execute(update(Message), renamed)
+    chat.external_id = new_external_id
+    session.flush()
+    log.info("chat %s moved to its new id (%d stored messages renumbered)", chat.id, len(renamed))
+    return True
+
+
+def _old_message_id(old_chat: str, message_id: str | None) -> str | None:
+    if message_id is None or not message_id.isdigit():
+        return message_id
+    return f"{old_chat}:{message_id}"
 
 
 def find_member(

@@ -236,6 +236,20 @@ def mark_failed(session: Session, outbox_id: int, error: str) -> None:
     )
 
 
+def redirect(session: Session, channel: str, old_chat: str, new_chat: str) -> int:
+    """Send what still waits for a chat (or is being sent to it) to the chat's new id."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.chat_external_id == old_chat,
+            OutboxMessage.status.in_([OutboxStatus.PENDING.value, OutboxStatus.SENDING.value]),
+        )
+        .values(chat_external_id=new_chat)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def key_of_sent_message(session: Session, channel: str, chat: str, message_id: str) -> str | None:
     """The dedupe key of the bot's message `message_id` in a chat (what a reply answers)."""
     return session.scalar(

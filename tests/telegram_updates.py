@@ -131,3 +131,32 @@ def members_joined(
             "new_chat_members": list(people),
         },
     }
+
+
+def group_upgraded(
+    old_chat_id: int,
+    new_chat_id: int,
+    title: str = "Buurtpreventie Merelbuurt",
+    by: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two service messages of a group upgraded to a supergroup: the old group's
+    `migrate_to_chat_id` and the new supergroup's first message, `migrate_from_chat_id`."""
+    now = int(time.time())
+    to_new = {
+        "message_id": next(_message_ids),
+        "date": now,
+        "chat": {"id": old_chat_id, "type": "group", "title": title},
+        "from": by or user(),
+        "migrate_to_chat_id": new_chat_id,
+    }
+    from_old = {
+        "message_id": 1,
+        "date": now,
+        "chat": {"id": new_chat_id, "type": "supergroup", "title": title},
+        "from": by or user(),
+        "migrate_from_chat_id": old_chat_id,
+    }
+    return (
+        {"update_id": next(_update_ids), "message": to_new},
+        {"update_id": next(_update_ids), "message": from_old},
+    )

@@ -9,10 +9,26 @@ from sqlalchemy import func, select
 
 from storage import inbox
 from storage.db import Database
-from storage.models import InboundUpdate, InboxStatus, Member, Message, OutboxMessage, OutboxStatus
+from storage.models import (
+    Chat,
+    InboundUpdate,
+    InboxStatus,
+    Initiative,
+    Member,
+    Message,
+    OutboxMessage,
+    OutboxStatus,
+)
 from tests.conftest import LiveBot, LiveBotFactory
 from tests.standins.telegram_api import TelegramStandIn, admin
-from tests.telegram_updates import GROUP_ID, bot_added, group_message, private_message, user
+from tests.telegram_updates import (
+    GROUP_ID,
+    bot_added,
+    group_message,
+    group_upgraded,
+    private_message,
+    user,
+)
 from tests.waiting import wait_until
 
 
@@ -242,3 +258,69 @@ def test_private_help_answers_in_dutch(live_bot: LiveBot, telegram_api: Telegram
     live_bot.post_update(private_message("/help"))
     [answer] = telegram_api.wait_for(1)
     assert "/rol" in answer.params["text"] and "coördinator" in answer.params["text"].lower()
+
+
+OLD_GROUP_ID = -4_000_123
+NEW_SUPERGROUP_ID = -1_009_876_543_210
+
+
+def chats(db: Database) -> list[tuple[str, int]]:
+    with db.unit_of_work() as session:
+        return [(c.external_id, c.initiative_id) for c in session.scalars(select(Chat))]
+
+
+def test_group_upgraded_to_supergroup_keeps_its_initiative_roles_and_history(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.admins[OLD_GROUP_ID] = [admin(11, "Anja", "creator")]
+    live_bot.post_update(bot_added(chat_id=OLD_GROUP_ID))
+    telegram_api.wait_for(1)
+    live_bot.post_update(
+        group_message(
+            "Vannacht is bij de school een fiets uit de stalling gestolen", chat_id=OLD_GROUP_ID, message_id=7
+        )
+    )
+    wait_until(lambda: len(messages(db)) == 1)
+    [(_, initiative_id)] = chats(db)
+
+    for update in group_upgraded(OLD_GROUP_ID, NEW_SUPERGROUP_ID):
+        assert live_bot.post_update(update).status_code == 200
+    # The supergroup numbers its messages afresh: its 7th is not the old group's 7th.
+    live_bot.post_update(
+        group_message(
+            "Wie heeft er zaterdag tijd voor de avondronde?", chat_id=NEW_SUPERGROUP_ID, message_id=7
+        )
+    )
+    wait_until(lambda: len(messages(db)) == 2)
+    assert chats(db) == [(str(NEW_SUPERGROUP_ID), initiative_id)]
+    old, new = messages(db)
+    assert (old.initiative_id, new.initiative_id) == (initiative_id, initiative_id)
+    assert old.channel_message_id == f"{OLD_GROUP_ID}:7" and new.channel_message_id == "7"
+
+    # Anja is still the coordinator there, and the bot answers in the supergroup.
+    live_bot.post_update(group_message("/rol", sender=user(11, "Anja"), chat_id=NEW_SUPERGROUP_ID))
+    answer = telegram_api.wait_for(2)[1].params
+    assert int(answer["chat_id"]) == NEW_SUPERGROUP_ID
+    assert "Coördinatoren: Anja" in answer["text"]
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(Initiative)) == 1
+
+
+def test_reply_to_an_upgraded_group_follows_it_to_the_supergroup(
+    live_bot: LiveBot, db: Database, telegram_api: TelegramStandIn
+) -> None:
+    telegram_api.admins[OLD_GROUP_ID] = [admin(11, "Anja", "creator")]
+    # The bot missed the upgrade: Telegram refuses the welcome to the old id and names the new.
+    telegram_api.fail_next("sendMessage", 400, migrate_to_chat_id=NEW_SUPERGROUP_ID)
+    live_bot.post_update(bot_added(chat_id=OLD_GROUP_ID))
+    refused, delivered = telegram_api.wait_for(2)
+    assert int(refused.params["chat_id"]) == OLD_GROUP_ID
+    assert int(delivered.params["chat_id"]) == NEW_SUPERGROUP_ID
+    assert delivered.params["text"] == refused.params["text"]
+    wait_until(lambda: count_sent(db) == 1)
+    assert [external_id for external_id, _ in chats(db)] == [str(NEW_SUPERGROUP_ID)]
+    # Telegram's own notice of the upgrade, arriving later, changes nothing more.
+    for update in group_upgraded(OLD_GROUP_ID, NEW_SUPERGROUP_ID):
+        live_bot.post_update(update)
+    wait_until(lambda: inbox_done(db))
+    assert [external_id for external_id, _ in chats(db)] == [str(NEW_SUPERGROUP_ID)]

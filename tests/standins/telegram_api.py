@@ -138,11 +138,10 @@ def _failure(status: int, parameters: dict[str, Any]) -> JSONResponse:
         403: "Forbidden: bot was kicked from the group chat",
         500: "Internal Server Error",
     }
-    body: dict[str, Any] = {
-        "ok": False,
-        "error_code": status,
-        "description": descriptions.get(status, "Error"),
-    }
+    description = descriptions.get(status, "Error")
+    if "migrate_to_chat_id" in parameters:
+        description = "Bad Request: group chat was upgraded to a supergroup chat"
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
         body["parameters"] = parameters
     return JSONResponse(body, status)
