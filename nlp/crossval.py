@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nlp.classifier import Classifier
-from nlp.corpus import LabelledMessage
+from nlp.corpus import LabelledMessage, file_folds
 from nlp.evaluation import TaskReport, UrgencyReport, score_task, score_urgency
 from nlp.labels import CATEGORIES, KINDS, KINDS_THAT_CAN_BE_URGENT, KINDS_WITH_CATEGORY
 from nlp.normalise import normalise_text
@@ -53,28 +53,6 @@ def stratified_folds(messages: Sequence[LabelledMessage], folds: int, seed: int)
     for rank, i in enumerate(order):
         fold[i] = rank % folds
     return fold
-
-
-def file_folds(messages: Sequence[LabelledMessage], folds: int) -> np.ndarray:
-    """The fold of each message, whole files at a time: the largest file goes to the smallest
-    fold, then the next, so folds come out about equal in size.
-
-    A file is one writer's batch in one set of voices; a model scored on files it never saw a
-    line of is judged as on messages no one on the team has seen (as dev is), not on siblings
-    of its own training lines.
-    """
-    sizes: dict[str, int] = {}
-    for message in messages:
-        sizes[message.source] = sizes.get(message.source, 0) + 1
-    if len(sizes) < folds:
-        raise ValueError(f"{len(sizes)} files cannot make {folds} folds")
-    fold_of_file: dict[str, int] = {}
-    fold_sizes = [0] * folds
-    for source, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
-        smallest = fold_sizes.index(min(fold_sizes))
-        fold_of_file[source] = smallest
-        fold_sizes[smallest] += size
-    return np.array([fold_of_file[m.source] for m in messages], dtype=np.int64)
 
 
 def out_of_fold(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nlp.corpus import LabelledMessage, corpus_files, data_hash, read_corpus
+from nlp.corpus import LabelledMessage, corpus_files, data_hash, file_folds, read_corpus
 from nlp.cues import CUES
 from nlp.labels import URGENT
 from nlp.normalise import normalise_text
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # Bump when the features, the architecture or the training procedure change their meaning:
 # the series is part of the config hash, so the shipped model then shows up as stale.
-MODEL_SERIES = "1.1.0"
+MODEL_SERIES = "1.2.0"
 
 Report = Callable[[str], None]
 
@@ -227,21 +227,42 @@ def urgent_probabilities(pipeline: Language, texts: Sequence[str]) -> list[float
     return [float(row[column]) for row in scores]
 
 
+def threshold_folds(
+    signals: Sequence[LabelledMessage], folds: int, seed: int
+) -> tuple[list[int], bool]:
+    """The fold of each signal for choosing the urgency threshold, and whether the folds are
+    whole files (they are when there are at least as many files as folds)."""
+    if len({m.source for m in signals}) >= folds:
+        return file_folds(signals, folds).tolist(), True
+    # Stratified: urgent and non-urgent signals each dealt round-robin after a shuffle.
+    order = list(range(len(signals)))
+    random.Random(seed).shuffle(order)
+    order.sort(key=lambda i: not signals[i].urgent)
+    fold_of = [0] * len(signals)
+    for rank, i in enumerate(order):
+        fold_of[i] = rank % folds
+    return fold_of, False
+
+
 def choose_urgent_threshold(
     messages: Sequence[LabelledMessage], config: TrainConfig, report: Report | None = None
 ) -> float:
-    """Pick the urgency threshold from out-of-fold predictions on the training signals."""
+    """Pick the urgency threshold from out-of-fold predictions on the training signals.
+
+    The folds are whole corpus files when there are enough of them: each signal is then
+    scored by a model that saw nothing of its writer's batch, as a message from a new group
+    is, so the recall the threshold keeps is the recall to expect on new writers. Folds
+    mixing every file's lines (the fallback for a corpus of few files) let a model see
+    siblings of what it scores, which overrates recall and sets the threshold too high.
+    """
     signals = [m for m in messages if URGENT_HEAD.trains_on(m) and normalise_text(m.text)]
     if not any(m.urgent for m in signals) or config.urgent_cv_folds < 2:
         return 0.5
-    # Stratified folds: urgent and non-urgent signals each dealt round-robin after a shuffle.
-    shuffled = list(signals)
-    random.Random(config.seed).shuffle(shuffled)
-    ordered = [m for m in shuffled if m.urgent] + [m for m in shuffled if not m.urgent]
-    folds = [ordered[i :: config.urgent_cv_folds] for i in range(config.urgent_cv_folds)]
+    fold_of, per_file = threshold_folds(signals, config.urgent_cv_folds, config.seed)
     scored: list[tuple[float, bool]] = []
-    for index, held_out in enumerate(folds):
-        rest = [m for j, fold in enumerate(folds) if j != index for m in fold]
+    for index in range(config.urgent_cv_folds):
+        held_out = [m for m, fold in zip(signals, fold_of, strict=True) if fold == index]
+        rest = [m for m, fold in zip(signals, fold_of, strict=True) if fold != index]
         pipeline = build_pipeline(config.model(), heads=(URGENT_HEAD,))
         train_head(pipeline, URGENT_HEAD, rest, config)
         texts = [normalise_text(m.text) for m in held_out]
@@ -253,9 +274,10 @@ def choose_urgent_threshold(
         flagged = [is_urgent for p, is_urgent in scored if p >= threshold]
         recall = sum(flagged) / len(urgent_scores)
         precision = sum(flagged) / len(flagged)
+        folds = "whole files" if per_file else "stratified"
         report(
-            f"urgency threshold {threshold:.3f}: out-of-fold recall "
-            f"{recall:.3f}, precision {precision:.3f} ({len(signals)} signals)"
+            f"urgency threshold {threshold:.3f}: out-of-fold recall {recall:.3f}, "
+            f"precision {precision:.3f} ({len(signals)} signals, folds of {folds})"
         )
     return round(threshold, 6)
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 import numpy as np
 
-from nlp.corpus import LabelledMessage
-from nlp.crossval import cross_validate, file_folds, out_of_fold, stratified_folds
+from nlp.corpus import LabelledMessage, file_folds
+from nlp.crossval import cross_validate, out_of_fold, stratified_folds
 from tests.nlp.test_training import FAST, TINY_CORPUS
 
 MESSAGES = [LabelledMessage(t, k, c, u) for t, k, c, u in TINY_CORPUS]

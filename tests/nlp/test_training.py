@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from nlp.classifier import Classifier
-from nlp.corpus import CorpusError, data_hash, read_corpus
-from nlp.training import TrainConfig, train_model
+from nlp.corpus import CorpusError, LabelledMessage, data_hash, read_corpus
+from nlp.training import TrainConfig, threshold_folds, train_model
 
 # A tiny corpus written for this test only; enough for every head to have two labels.
 TINY_CORPUS = [
@@ -95,3 +95,31 @@ def test_corpus_lines_that_break_the_taxonomy_are_refused(
     with pytest.raises(CorpusError, match=problem) as raised:
         read_corpus(tmp_path)
     assert "c.jsonl:1" in str(raised.value)
+
+
+def _signals(sources: list[str]) -> list[LabelledMessage]:
+    return [
+        LabelledMessage(f"bericht {i}", "signaal", "inbraak", i % 3 == 0, source)
+        for i, source in enumerate(sources)
+    ]
+
+
+def test_urgency_threshold_folds_are_whole_files_when_there_are_enough() -> None:
+    signals = _signals(["a.jsonl"] * 7 + ["b.jsonl"] * 5 + ["c.jsonl"] * 4 + ["d.jsonl"] * 2)
+    folds, per_file = threshold_folds(signals, 3, seed=1)
+    assert per_file
+    fold_of_file: dict[str, set[int]] = {}
+    for message, fold in zip(signals, folds, strict=True):
+        fold_of_file.setdefault(message.source, set()).add(fold)
+    # Every writer's batch is scored by a model that saw none of it.
+    assert all(len(found) == 1 for found in fold_of_file.values())
+    assert set(folds) == {0, 1, 2}
+
+
+def test_urgency_threshold_folds_fall_back_to_stratified_for_few_files() -> None:
+    signals = _signals(["a.jsonl"] * 12 + ["b.jsonl"] * 6)
+    folds, per_file = threshold_folds(signals, 3, seed=1)
+    assert not per_file
+    # Both files and the urgent signals are spread over every fold.
+    assert {f for m, f in zip(signals, folds, strict=True) if m.urgent} == {0, 1, 2}
+    assert {f for m, f in zip(signals, folds, strict=True) if m.source == "b.jsonl"} == {0, 1, 2}
