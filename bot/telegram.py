@@ -148,9 +148,13 @@ class TelegramChannel:
         # An upgrade to a supergroup: the old group gets `migrate_to_chat_id`, the new
         # supergroup `migrate_from_chat_id`; either one is enough, the second changes nothing.
         if message.migrate_to_chat_id:
-            return ChatMoved(Channel.TELEGRAM.value, str(message.chat.id), str(message.migrate_to_chat_id))
+            return ChatMoved(
+                Channel.TELEGRAM.value, str(message.chat.id), str(message.migrate_to_chat_id)
+            )
         if message.migrate_from_chat_id:
-            return ChatMoved(Channel.TELEGRAM.value, str(message.migrate_from_chat_id), str(message.chat.id))
+            return ChatMoved(
+                Channel.TELEGRAM.value, str(message.migrate_from_chat_id), str(message.chat.id)
+            )
         if message.new_chat_members:
             return self._members_joined(message)
         text = message.text or message.caption

@@ -277,7 +277,9 @@ def test_group_upgraded_to_supergroup_keeps_its_initiative_roles_and_history(
     telegram_api.wait_for(1)
     live_bot.post_update(
         group_message(
-            "Vannacht is bij de school een fiets uit de stalling gestolen", chat_id=OLD_GROUP_ID, message_id=7
+            "Vannacht is bij de school een fiets uit de stalling gestolen",
+            chat_id=OLD_GROUP_ID,
+            message_id=7,
         )
     )
     wait_until(lambda: len(messages(db)) == 1)
@@ -288,7 +290,9 @@ def test_group_upgraded_to_supergroup_keeps_its_initiative_roles_and_history(
     # The supergroup numbers its messages afresh: its 7th is not the old group's 7th.
     live_bot.post_update(
         group_message(
-            "Wie heeft er zaterdag tijd voor de avondronde?", chat_id=NEW_SUPERGROUP_ID, message_id=7
+            "Wie heeft er zaterdag tijd voor de avondronde?",
+            chat_id=NEW_SUPERGROUP_ID,
+            message_id=7,
         )
     )
     wait_until(lambda: len(messages(db)) == 2)
